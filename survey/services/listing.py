@@ -1,0 +1,157 @@
+"""Read-only queries behind the staff lists (visibility rules included)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from survey.database import utcnow
+from survey.models import (
+    Account,
+    AdvocacyInvite,
+    AdvocateFlag,
+    Analysis,
+    RecoveryTask,
+    RecoveryTaskVerbatim,
+    Response,
+    Survey,
+    User,
+    Verbatim,
+)
+from survey.models.actions import OPEN_TASK_STATUSES
+
+TASK_SCOPES = ("mine", "unassigned", "overdue", "all")
+PAGE_SIZE = 50
+
+
+def _task_visibility(user: User) -> Any:
+    """CSMs see their own accounts' tasks and unassigned ones; admins see everything."""
+    if user.role == "admin":
+        return True
+    return or_(RecoveryTask.owner_id == user.id, RecoveryTask.owner_id.is_(None))
+
+
+def recovery_tasks(session: Session, user: User, scope: str) -> list[RecoveryTask]:
+    """Open tasks in a scope, highest priority first, then the nearest due date."""
+    query = (
+        select(RecoveryTask)
+        .options(joinedload(RecoveryTask.account), joinedload(RecoveryTask.contact), joinedload(RecoveryTask.owner))
+        .where(RecoveryTask.status.in_(OPEN_TASK_STATUSES), _task_visibility(user))
+    )
+    if scope == "mine":
+        query = query.where(RecoveryTask.owner_id == user.id)
+    elif scope == "unassigned":
+        query = query.where(RecoveryTask.owner_id.is_(None))
+    elif scope == "overdue":
+        query = query.where(RecoveryTask.due_at < utcnow())
+    query = query.order_by(RecoveryTask.priority_score.desc(), RecoveryTask.due_at).limit(500)
+    return list(session.scalars(query).unique().all())
+
+
+def visible_task(session: Session, user: User, task_id: int) -> RecoveryTask | None:
+    """A task if this user may see it (object-level check)."""
+    return session.scalar(select(RecoveryTask).where(RecoveryTask.id == task_id, _task_visibility(user)))
+
+
+@dataclass
+class FeedbackRow:
+    """A verbatim with what the list shows next to it."""
+
+    verbatim: Verbatim
+    analysis: Analysis | None
+    score: int | None
+
+
+def task_details(session: Session, task: RecoveryTask) -> list[FeedbackRow]:
+    """The verbatims joined into a task, with their analyses."""
+    rows = []
+    for link in task.links:
+        verbatim = link.verbatim
+        analysis = session.scalar(
+            select(Analysis).where(Analysis.verbatim_id == verbatim.id).order_by(Analysis.id.desc()).limit(1)
+        )
+        score = verbatim.response.score if verbatim.response else None
+        rows.append(FeedbackRow(verbatim, analysis, score))
+    return rows
+
+
+def feedback_page(session: Session, page: int) -> tuple[list[FeedbackRow], bool]:
+    """One page of verbatims, newest first, each with its newest analysis."""
+    verbatims = session.scalars(
+        select(Verbatim)
+        .options(joinedload(Verbatim.response), joinedload(Verbatim.account), joinedload(Verbatim.contact))
+        .where(Verbatim.text != "")
+        .order_by(Verbatim.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).unique().all()
+    has_more = len(verbatims) > PAGE_SIZE
+    verbatims = verbatims[:PAGE_SIZE]
+    ids = [v.id for v in verbatims]
+    analyses: dict[int, Analysis] = {}
+    if ids:
+        for a in session.scalars(select(Analysis).where(Analysis.verbatim_id.in_(ids)).order_by(Analysis.id)):
+            analyses[a.verbatim_id] = a
+    return [
+        FeedbackRow(v, analyses.get(v.id), v.response.score if v.response else None) for v in verbatims
+    ], has_more
+
+
+def advocate_flags(session: Session, limit: int = 200) -> list[AdvocateFlag]:
+    """Newest advocate signals first."""
+    return list(
+        session.scalars(
+            select(AdvocateFlag)
+            .options(joinedload(AdvocateFlag.verbatim), joinedload(AdvocateFlag.contact), joinedload(AdvocateFlag.account))
+            .order_by(AdvocateFlag.id.desc())
+            .limit(limit)
+        ).unique().all()
+    )
+
+
+def invites(session: Session, limit: int = 200) -> list[AdvocacyInvite]:
+    """Newest invites first."""
+    return list(
+        session.scalars(
+            select(AdvocacyInvite)
+            .options(joinedload(AdvocacyInvite.contact), joinedload(AdvocacyInvite.account))
+            .order_by(AdvocacyInvite.id.desc())
+            .limit(limit)
+        ).unique().all()
+    )
+
+
+def home_summary(session: Session, user: User) -> dict[str, Any]:
+    """The few numbers each role's home page opens with."""
+    open_tasks = session.scalar(
+        select(func.count(RecoveryTask.id)).where(RecoveryTask.status.in_(OPEN_TASK_STATUSES), _task_visibility(user))
+    )
+    overdue = session.scalar(
+        select(func.count(RecoveryTask.id)).where(
+            RecoveryTask.status.in_(OPEN_TASK_STATUSES), _task_visibility(user), RecoveryTask.due_at < utcnow()
+        )
+    )
+    scores = session.scalars(
+        select(Response.score).join(Survey, Survey.id == Response.survey_id)
+        .where(Survey.kind == "nps", Response.score.is_not(None))
+    ).all()
+    from survey.scoring import nps
+
+    return {
+        "open_tasks": open_tasks or 0,
+        "overdue_tasks": overdue or 0,
+        "responses": len(scores),
+        "nps": nps(list(scores)),
+        "pending_analysis": session.scalar(
+            select(func.count(Verbatim.id)).where(Verbatim.analysis_status.in_(("pending", "running")))
+        ) or 0,
+        "advocates": session.scalar(select(func.count(AdvocateFlag.id))) or 0,
+        "drafted_invites": session.scalar(
+            select(func.count(AdvocacyInvite.id)).where(AdvocacyInvite.status == "drafted")
+        ) or 0,
+        "accounts": session.scalar(select(func.count(Account.id))) or 0,
+        "task_links": session.scalar(select(func.count(RecoveryTaskVerbatim.id))) or 0,
+    }

@@ -1,0 +1,170 @@
+"""Accepting a customer's answer: validate, dedupe by submission id, store the response and its verbatim."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from survey.models import Contact, Response, Survey, Verbatim
+from survey.scoring import bucket, score_range
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+SUBMISSION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+class SubmissionError(ValueError):
+    """A specific, user-facing reason a submission was refused (becomes a 4xx)."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated answer, ready to store."""
+
+    score: int | None
+    comment: str
+    email: str | None
+    submission_id: str | None
+    channel: str = "link"
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What storing a submission did; `created` is False when it was a duplicate."""
+
+    response: Response
+    verbatim: Verbatim | None
+    created: bool
+
+
+def parse_submission(
+    survey: Survey, data: dict[str, Any], *, max_comment_chars: int, channel: str = "link"
+) -> Submission:
+    """Turn raw JSON or form fields into a Submission, or raise SubmissionError saying what is wrong."""
+    if survey.status != "active":
+        raise SubmissionError(f"This survey is {survey.status} and does not accept answers.", status=409)
+    bounds = score_range(survey.kind)
+    score = _parse_score(data.get("score"), bounds)
+    comment = data.get("comment") or ""
+    if not isinstance(comment, str):
+        raise SubmissionError("comment must be text.", "comment")
+    comment = comment.replace("\x00", "").strip()
+    if len(comment) > max_comment_chars:
+        raise SubmissionError(
+            f"The comment is {len(comment)} characters long; the limit is {max_comment_chars}.",
+            "comment",
+            status=413,
+        )
+    if score is None and bounds is not None:
+        raise SubmissionError(f"score is required: a whole number from {bounds[0]} to {bounds[1]}.", "score")
+    if bounds is None and not comment:
+        raise SubmissionError("comment is required for a feedback survey.", "comment")
+    email = data.get("email") or None
+    if email is not None:
+        if not isinstance(email, str) or not EMAIL_RE.match(email.strip()) or len(email) > 254:
+            raise SubmissionError("email is not a valid email address.", "email")
+        email = email.strip().lower()
+    submission_id = data.get("submission_id") or None
+    if submission_id is not None:
+        submission_id = str(submission_id)
+        if not SUBMISSION_ID_RE.match(submission_id):
+            raise SubmissionError(
+                "submission_id must be 1-100 characters of letters, digits, '_', '.', ':' or '-'.",
+                "submission_id",
+            )
+    return Submission(score=score, comment=comment, email=email, submission_id=submission_id, channel=channel)
+
+
+def _parse_score(raw: Any, bounds: tuple[int, int] | None) -> int | None:
+    """Accept 7, "7" or 7.0; refuse anything else with the valid range in the message."""
+    if raw is None or raw == "":
+        return None
+    if bounds is None:
+        raise SubmissionError("This survey takes no score.", "score")
+    if isinstance(raw, bool):
+        raise SubmissionError(f"score must be a whole number from {bounds[0]} to {bounds[1]}.", "score")
+    try:
+        value = float(raw) if isinstance(raw, (int, float)) else float(str(raw).strip())
+    except ValueError:
+        raise SubmissionError(
+            f"score must be a whole number from {bounds[0]} to {bounds[1]}.", "score"
+        ) from None
+    if not value.is_integer() or not bounds[0] <= value <= bounds[1]:
+        raise SubmissionError(f"score must be a whole number from {bounds[0]} to {bounds[1]}.", "score")
+    return int(value)
+
+
+def store_submission(session: Session, survey: Survey, sub: Submission) -> SubmitResult:
+    """Insert the response (and its verbatim when there is a comment); a repeated submission id returns the first."""
+    if sub.submission_id:
+        existing = session.scalar(select(Response).where(Response.submission_id == sub.submission_id))
+        if existing is not None:
+            return _duplicate(session, existing)
+    contact = None
+    if sub.email:
+        contact = session.scalar(select(Contact).where(Contact.email == sub.email))
+    response = Response(
+        survey_id=survey.id,
+        contact_id=contact.id if contact else None,
+        account_id=contact.account_id if contact else None,
+        score=sub.score,
+        channel=sub.channel,
+        locale=sub.locale,
+        submission_id=sub.submission_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same submission id won the race.
+        existing = session.scalar(select(Response).where(Response.submission_id == sub.submission_id))
+        if existing is None:
+            raise
+        return _duplicate(session, existing)
+    verbatim = None
+    if sub.comment:
+        verbatim = Verbatim(
+            text=sub.comment,
+            source="survey",
+            response_id=response.id,
+            contact_id=response.contact_id,
+            account_id=response.account_id,
+        )
+        session.add(verbatim)
+        session.flush()
+    elif _needs_action_without_text(survey, sub.score):
+        # A detractor who left no comment still deserves a call: an empty verbatim carries the score.
+        verbatim = Verbatim(
+            text="",
+            source="survey",
+            response_id=response.id,
+            contact_id=response.contact_id,
+            account_id=response.account_id,
+        )
+        session.add(verbatim)
+        session.flush()
+    if contact is not None:
+        contact.last_asked_at = response.answered_at
+    return SubmitResult(response=response, verbatim=verbatim, created=True)
+
+
+def _needs_action_without_text(survey: Survey, score: int | None) -> bool:
+    """Scores alone can demand follow-up (detractors); promoters without text only count."""
+    return bucket(survey.kind, score) == "detractor"
+
+
+def _duplicate(session: Session, existing: Response) -> SubmitResult:
+    verbatim = session.scalar(select(Verbatim).where(Verbatim.response_id == existing.id))
+    return SubmitResult(response=existing, verbatim=verbatim, created=False)

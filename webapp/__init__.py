@@ -1,0 +1,37 @@
+"""Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints. No I/O beyond reading config and the instance secret."""
+    from webapp import admin, api, auth, errors, health, public, security, staff
+    from webapp.config import load_config
+    from webapp.extensions import csrf, db, htmx, limiter, login_manager, redis_client
+
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDLOOP_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path)
+    load_config(app, config)
+
+    db.init_app(app)
+    redis_client.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(health.bp)
+    admin.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    return app

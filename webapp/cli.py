@@ -1,0 +1,273 @@
+"""The `feedloop` command: run the product, run a worker, migrate, seed, manage users and tokens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from webapp import create_app
+from webapp.migrate import alembic_config
+
+
+def _make_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Feedloop: surveys in, recovery tasks and advocacy invites out."""
+
+
+# ---------------------------------------------------------------- database
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database schema (a release step; never done by the app itself)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(current_app), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (e.g. base)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(current_app), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the current revision."""
+    from alembic import command
+
+    command.current(alembic_config(current_app))
+
+
+# ---------------------------------------------------------------- users and tokens
+@main.group()
+def user() -> None:
+    """Staff users."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "csm", "product", "marketing"]))
+@click.option("--name", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def user_create(email: str, role: str, name: str | None, password: str) -> None:
+    """Create a staff user."""
+    from survey.services.users import UserError, create_user
+    from webapp.extensions import db as database
+
+    try:
+        created = create_user(database.session, email, role, password, name)
+    except UserError as exc:
+        raise click.UsageError(str(exc)) from None
+    database.session.commit()
+    click.echo(f"created {created.role} {created.email} (id {created.id})")
+
+
+@main.group("api-token")
+def api_token() -> None:
+    """API bearer tokens."""
+
+
+@api_token.command("create")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "csm", "product", "marketing"]))
+@with_appcontext
+def api_token_create(name: str, role: str) -> None:
+    """Create a token; it is printed once, as the last line, and only its hash is stored."""
+    from survey.services.users import UserError, create_api_token
+    from webapp.extensions import db as database
+
+    try:
+        token, plain = create_api_token(database.session, name, role)
+    except UserError as exc:
+        raise click.UsageError(str(exc)) from None
+    database.session.commit()
+    click.echo(f"token {token.id} ({token.role}) created; store it now, it is not shown again:", err=True)
+    click.echo(plain)
+
+
+# ---------------------------------------------------------------- demo data
+@main.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has surveys.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Load realistic demo accounts, contacts, staff and responses (queued for analysis)."""
+    from survey.demo import seed
+    from webapp.extensions import db as database
+    from workers.enqueue import enqueue_analysis
+
+    result = seed(database.session, only_if_empty=if_empty)
+    if result is None:
+        click.echo("database already has data; demo not loaded")
+        return
+    database.session.commit()
+    with click.progressbar(result.verbatim_ids, label="queueing analysis", file=sys.stderr) as ids:
+        for vid in ids:
+            enqueue_analysis(vid)
+    click.echo(
+        f"demo loaded: {result.accounts} accounts, {result.contacts} contacts, {result.responses} responses, "
+        f"{len(result.verbatim_ids)} verbatims queued"
+    )
+
+
+# ---------------------------------------------------------------- background work
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queues", default="nlp,actions,email,default", show_default=True)
+@click.option("--name", default=None)
+@with_appcontext
+def worker(burst: bool, queues: str, name: str | None) -> None:
+    """Run an RQ worker (with the scheduler); the NLP model is loaded once, before the first job."""
+    from nlp.engine import EngineLoadError
+    from webapp.extensions import db as database
+    from webapp.extensions import get_redis
+    from workers import enqueue, runtime
+    from workers.queues import get_queue
+    from workers.worker import FeedloopWorker
+
+    app = current_app._get_current_object()
+    try:
+        engine = runtime.load_engine(app, database.session)
+    except EngineLoadError as exc:
+        click.echo(f"worker not started: {exc}", err=True)
+        sys.exit(3)
+    finally:
+        database.session.close()
+    click.echo(f"NLP engine {engine.model_version} loaded", err=True)
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    try:
+        queue_objs = [get_queue(n) for n in names]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    enqueue.schedule_sweep(1)
+    w = FeedloopWorker(queue_objs, connection=get_redis(), app=app, name=name)
+    w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+@main.command("sweep")
+@click.option("--pending-after", default=None, type=click.IntRange(min=0),
+              help="Seconds a verbatim must have waited (default from config).")
+@with_appcontext
+def sweep(pending_after: int | None) -> None:
+    """Re-enqueue accepted work that has no live job (after a Redis outage or a dead worker)."""
+    from workers.sweeper import sweep_once
+
+    counts = sweep_once(current_app._get_current_object(), pending_after=pending_after)
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+# ---------------------------------------------------------------- the whole product
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--web-workers", default=2, show_default=True, type=click.IntRange(1, 32))
+@click.option("--workers", "rq_workers", default=1, show_default=True, type=click.IntRange(0, 16))
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Seed demo data into an empty database.")
+def run(host: str, port: int, web_workers: int, rq_workers: int, demo: bool) -> None:
+    """Start everything: embedded Redis (unless FEEDLOOP_REDIS_URL is set), migrations, demo data, workers, web."""
+    from workers import embedded_redis
+
+    app = create_app()
+    instance = Path(app.instance_path)
+    env = dict(os.environ)
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def stop_all(*_: Any) -> None:
+        for label, proc in reversed(children):
+            if proc.poll() is None:
+                click.echo(f"stopping {label}", err=True)
+                proc.terminate()
+        for _label, proc in reversed(children):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        if not os.environ.get("FEEDLOOP_REDIS_URL"):
+            proc, url = embedded_redis.start(instance)
+            children.append(("embedded redis", proc))
+            env["FEEDLOOP_REDIS_URL"] = url
+        feedloop = [sys.executable, "-m", "webapp.cli"]
+        subprocess.run([*feedloop, "db", "upgrade"], env=env, check=True)
+        if demo:
+            subprocess.run([*feedloop, "seed-demo", "--if-empty"], env=env, check=True)
+        for i in range(rq_workers):
+            children.append((f"worker {i + 1}", subprocess.Popen([*feedloop, "worker"], env=env)))
+        children.append((
+            "web",
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", str(web_workers), "--bind", f"{host}:{port}",
+                 "--access-logfile", "-", "--graceful-timeout", "5", "webapp.wsgi:app"],
+                env=env,
+            ),
+        ))
+        _print_banner(host, port, demo)
+        while True:
+            for label, proc in children:
+                if proc.poll() is not None:
+                    raise click.ClickException(f"{label} exited with code {proc.returncode}")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo("\nshutting down", err=True)
+    finally:
+        stop_all()
+
+
+def _print_banner(host: str, port: int, demo: bool) -> None:
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        "Feedloop is running.",
+        f"  Staff app:         {base}/login",
+        f"  Demo survey:       {base}/s/demo-nps",
+        f"  Health:            {base}/healthz",
+        f"  Jobs (admin):      {base}/admin/rq",
+    ]
+    if demo:
+        lines += [
+            "  Demo logins (password demo1234):",
+            "    admin@example.com  csm@example.com  product@example.com  marketing@example.com",
+        ]
+    lines.append("Press Ctrl-C to stop everything.")
+    click.echo("\n".join(lines), err=True)
+
+
+def _register_plugins() -> None:
+    """Subcommands owned by other packages."""
+    from nlp.cli import nlp_cli
+
+    main.add_command(nlp_cli, "nlp")
+
+
+_register_plugins()
+
+if __name__ == "__main__":
+    main()

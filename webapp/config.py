@@ -1,0 +1,71 @@
+"""Defaults, overridden by FEEDLOOP_* environment variables, then by an explicit test mapping."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    """Settings a fresh checkout runs with: SQLite and an embedded Redis under instance/."""
+
+    DATABASE_URL: str | None = None  # default: sqlite:///<instance>/feedloop.db
+    REDIS_URL: str | None = None  # default: unix://<instance>/redis.sock (the embedded server)
+    SECRET_KEY: str | None = None  # default: generated into <instance>/secret_key
+    NLP_MODEL_PATH: str | None = None  # default: the packaged all-MiniLM-L6-v2
+    NLP_BATCH_SIZE = 32
+    MAX_COMMENT_CHARS = 5000
+    SWEEP_INTERVAL_SECONDS = 60
+    SWEEP_PENDING_AFTER_SECONDS = 30  # a pending verbatim older than this has probably lost its job
+    SWEEP_STALE_CLAIM_SECONDS = 600  # a running claim older than this belonged to a dead worker
+    ANALYSIS_MAX_ATTEMPTS = 5
+    JOB_RETRY_INTERVALS = [10, 60, 300]  # seconds; one retry per entry
+    PUBLIC_RATE_LIMIT = "120 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not turn accepted answers into 500s
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    SLA_BUSINESS_DAYS = {"high": 1, "medium": 3, "low": 5}
+    HIGH_ARR = 100_000
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill app.config from defaults, the environment and overrides, deriving what is left unset."""
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("FEEDLOOP")
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'feedloop.db'}"
+    if not app.config.get("REDIS_URL"):
+        app.config["REDIS_URL"] = f"unix://{instance / 'redis.sock'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """The `limits` library spells a Unix-socket Redis differently from redis-py."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+def _instance_secret(path: Path) -> str:
+    """Generate the signing key once per installation, readable only by its owner."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,86 @@
+"""Error responses: roll back, then JSON for API clients or a page for people; never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "That request could not be understood",
+    401: "Please sign in",
+    403: "You don't have access to this page",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith("/api/")
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _render(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
+    if _wants_json():
+        resp = jsonify(error=message, status=status)
+    else:
+        resp = render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message)
+    from flask import make_response
+
+    resp = make_response(resp, status)
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        _rollback()
+        status = exc.code or 500
+        if status == 413 and not exc.description.startswith("The"):
+            message = "The request body is too large."
+        elif status == 429:
+            message = f"Too many requests: the limit is {exc.description}. Please wait a moment and try again."
+        else:
+            message = exc.description or TITLES.get(status, "Error")
+        headers = {"Retry-After": "60"} if status == 429 else None
+        return _render(status, message, headers)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(exc: Exception) -> Any:
+        _rollback()
+        log.warning("database unavailable: %s", exc)
+        return _render(503, "The database is unavailable right now; please retry in a few seconds.",
+                       {"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        _rollback()
+        log.exception("unhandled error")
+        return _render(500, "An unexpected error occurred; it has been logged.")
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone
+        log.debug("rollback failed", exc_info=True)

@@ -1,0 +1,1 @@
+"""RQ queues, jobs and the worker process that runs them."""

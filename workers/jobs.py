@@ -1,0 +1,103 @@
+"""RQ job functions: take ids, reload rows, skip work already done, raise so RQ retries."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
+    """Analyse this verbatim and a batch of other pending ones in one model pass."""
+    from survey.services.analysis import claim_batch, engine_inputs, record_analysis, release_claims, release_failed
+    from webapp.extensions import db
+    from workers import enqueue, runtime
+
+    app = current_app._get_current_object()
+    batch_size = int(app.config["NLP_BATCH_SIZE"])
+    max_attempts = int(app.config["ANALYSIS_MAX_ATTEMPTS"])
+    if batch_size < 1 or max_attempts < 1:
+        raise ValueError("FEEDLOOP_NLP_BATCH_SIZE and FEEDLOOP_ANALYSIS_MAX_ATTEMPTS must be at least 1")
+    session = db.session
+    engine = runtime.load_engine(app, session)
+    batch = claim_batch(session, verbatim_id, limit=batch_size)
+    session.commit()
+    if not batch:
+        return {"verbatim_id": verbatim_id, "skipped": "not pending"}
+    try:
+        inputs = engine_inputs(session, batch)
+        session.commit()  # no transaction held open while the model runs
+        results, failures = _analyze_isolating_poison(engine, batch, inputs)
+        done: list[int] = []
+        for verbatim, result in zip(batch, results, strict=True):
+            if result is None:
+                release_failed(session, verbatim, failures[verbatim.id], max_attempts)
+            else:
+                record_analysis(session, verbatim, result, embedding_model=_embedding_model(engine))
+                done.append(verbatim.id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        release_claims(session, [v.id for v in batch])  # give them back, or the retry would find them "running"
+        session.commit()
+        raise
+    for vid in done:
+        enqueue.enqueue_actions(vid)
+    if verbatim_id in failures:
+        raise RuntimeError(f"analysis of verbatim {verbatim_id} failed: {failures[verbatim_id]}")
+    return {"verbatim_id": verbatim_id, "analysed": done, "failed": sorted(failures)}
+
+
+def _analyze_isolating_poison(engine: Any, batch: list[Any], inputs: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """One model pass for the batch; if it raises, one by one, so a poison verbatim fails alone."""
+    try:
+        return list(engine.analyze(inputs)), {}
+    except Exception:
+        log.exception("batch analysis failed; analysing %d verbatims one by one", len(batch))
+    results: list[Any] = []
+    failures: dict[int, str] = {}
+    for verbatim, item in zip(batch, inputs, strict=True):
+        try:
+            results.extend(engine.analyze([item]))
+        except Exception as exc:
+            failures[verbatim.id] = f"{type(exc).__name__}: {exc}"
+            results.append(None)
+    return results, failures
+
+
+def _embedding_model(engine: Any) -> str:
+    return str(getattr(engine, "embedding_model_name", "all-MiniLM-L6-v2"))
+
+
+def act_on_verbatim(verbatim_id: int) -> dict[str, Any]:
+    """Open or join a recovery task, flag an advocate, draft an invite: once per verbatim."""
+    from survey.models import Verbatim
+    from survey.services.actions import act_on_verbatim as decide
+    from webapp.extensions import db
+
+    app = current_app._get_current_object()
+    session = db.session
+    verbatim = session.get(Verbatim, verbatim_id)
+    if verbatim is None:
+        return {"verbatim_id": verbatim_id, "skipped": "deleted"}
+    if verbatim.analysis_status != "done":
+        return {"verbatim_id": verbatim_id, "skipped": "not analysed"}
+    outcome = decide(
+        session, verbatim, sla_days=dict(app.config["SLA_BUSINESS_DAYS"]), high_arr=int(app.config["HIGH_ARR"])
+    )
+    session.commit()
+    return {"verbatim_id": verbatim_id, **outcome.__dict__}
+
+
+def sweep() -> dict[str, int]:
+    """Re-enqueue whatever was accepted but lost its job, then schedule the next sweep."""
+    from workers import enqueue
+    from workers.sweeper import sweep_once
+
+    app = current_app._get_current_object()
+    counts = sweep_once(app)
+    enqueue.schedule_sweep(int(app.config["SWEEP_INTERVAL_SECONDS"]))
+    return counts
