@@ -126,7 +126,6 @@ def build_pipeline(known_people: Iterable[str] = ()) -> Language:
     nlp.add_pipe("feedloop_newline_sents")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe("feedloop_lower_lemma")
-    nlp.add_pipe("entity_ruler", name=PEOPLE_RULER, config={"phrase_matcher_attr": "ORTH", "overwrite_ents": True})
     nlp.add_pipe("feedloop_people")
     nlp.initialize()
     _lemma_table.cache_clear()
@@ -137,8 +136,8 @@ def build_pipeline(known_people: Iterable[str] = ()) -> Language:
 
 def set_known_people(nlp: Language, names: Iterable[str]) -> None:
     """Rebuild the EntityRuler from staff and contact names known to the database."""
-    ruler = nlp.get_pipe(PEOPLE_RULER)
-    ruler.clear()
+    if PEOPLE_RULER in nlp.pipe_names:
+        nlp.remove_pipe(PEOPLE_RULER)
     patterns: list[dict[str, str]] = []
     seen: set[str] = set()
     for raw in names:
@@ -153,7 +152,9 @@ def set_known_people(nlp: Language, names: Iterable[str]) -> None:
             if variant not in seen:
                 seen.add(variant)
                 patterns.append({"label": "PERSON", "pattern": variant})
-    if patterns:
+    if patterns:  # an EntityRuler without patterns warns on every call, so none is added then
+        ruler = nlp.add_pipe("entity_ruler", name=PEOPLE_RULER, before="feedloop_people",
+                             config={"phrase_matcher_attr": "ORTH", "overwrite_ents": True})
         ruler.add_patterns(patterns)
 
 

@@ -174,7 +174,7 @@ def test_api_returns_analysis_and_followups(app: Flask, client: Any, db_session:
     _setup_customer(db_session)
     _token, plain = create_api_token(db_session, "ci", "admin")
     db_session.commit()
-    rid = client.post("/s/loop-nps/responses", json={"score": 0, "comment": "Cancelling at renewal."}).get_json()[
+    rid = client.post("/s/loop-nps/responses", json={"score": 0, "comment": "The product is buggy and slow; we are cancelling at renewal."}).get_json()[
         "response_id"]
     pending = client.get(f"/api/v1/responses/{rid}", headers={"Authorization": f"Bearer {plain}"}).get_json()
     assert pending["analysis_status"] == "pending" and pending["analysis"] is None
@@ -191,3 +191,25 @@ def test_api_requires_a_valid_token(client: Any, db_session: Any) -> None:
     assert client.get("/api/v1/responses/1").status_code == 401
     resp = client.get("/api/v1/responses/1", headers={"Authorization": "Bearer fl_nope"})
     assert resp.status_code == 401 and "unknown" in resp.get_json()["error"]
+
+
+def test_sweep_job_reschedules_itself(app: Flask, db_session: Any) -> None:
+    """The scheduled sweep queues lost work and books the next sweep, once per time slot."""
+    from rq.registry import ScheduledJobRegistry
+
+    from webapp.extensions import get_redis
+    from workers.queues import get_queue
+
+    make_survey(db_session, key="sweep-nps")
+    db_session.add(Verbatim(text="Lost in a Redis outage", source="note"))
+    db_session.commit()
+    with app.app_context():
+        counts = jobs.sweep()
+        again = jobs.sweep()
+        registry = ScheduledJobRegistry(queue=get_queue("default"))
+        scheduled = registry.get_job_ids()
+        queued_ids = get_queue("nlp").get_job_ids()
+    assert counts["analysis_enqueued"] == 1 and again["analysis_enqueued"] == 1  # same live job, not a second
+    assert len(queued_ids) == 1
+    assert len(scheduled) == 1 and scheduled[0].startswith("sweep-slot-")
+    assert get_redis(app).exists(f"rq:job:{scheduled[0]}")

@@ -21,6 +21,15 @@ class FeedloopWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.flask_app = app
 
+    def run_maintenance_tasks(self) -> None:
+        """Besides RQ's own cleanup (abandoned jobs of dead workers), make sure a sweep stays scheduled."""
+        super().run_maintenance_tasks()
+        assert self.flask_app is not None
+        with self.flask_app.app_context():
+            from workers.enqueue import schedule_sweep
+
+            schedule_sweep(int(self.flask_app.config["SWEEP_INTERVAL_SECONDS"]))
+
     def perform_job(self, job: Job, queue: Queue) -> bool:
         """Give each job a fresh app context, hence a fresh database session."""
         assert self.flask_app is not None
