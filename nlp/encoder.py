@@ -55,6 +55,9 @@ class Encoder:
         if not path.is_dir() or not (path / "config.json").is_file():
             raise EncoderLoadError(f"no sentence-transformer model at {path}")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         resolved = pick_device(device)
         try:

@@ -222,7 +222,7 @@ class Engine:
 
         # sentiment
         head = heads.get("sentiment")
-        if head is not None:
+        if head is not None and head.mode != "rule":
             probs = head.proba(shared)[0]
             sentiment = head.classes[int(np.argmax(probs))]
             sentiment_conf = float(np.max(probs))

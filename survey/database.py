@@ -22,7 +22,7 @@ class Base(DeclarativeBase):
     """Declarative base whose constraints all have names Alembic can drop later."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, list[str]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, list[str]: JSON, Any: JSON}
 
 
 def utcnow() -> datetime:

@@ -1,4 +1,4 @@
-"""Demo data for `feedloop seed-demo`: a believable Pipewise customer base whose feedback reads like the real thing.
+"""Demo data for `feedloop seed-demo`: a believable Pipewise customer base and its feedback.
 
 Everything is drawn from one `random.Random(42)` and dated relative to `now`, so two seeds of an empty
 database produce the same rows. Comments are composed from clause banks (per root-cause category and
@@ -73,32 +73,48 @@ class AccountSpec:
 
 # Domains use the reserved .example TLD so nothing the demo sends can reach a real company.
 ACCOUNTS: tuple[AccountSpec, ...] = (
-    AccountSpec("Northwind Freight", "northwindfreight", "Enterprise", "Enterprise", 312_000, "casey", 205, 0.85),
-    AccountSpec("Brightlane Health", "brightlanehealth", "Enterprise", "Enterprise", 238_000, "casey", 96, 0.75),
-    AccountSpec("Kestrel Robotics", "kestrelrobotics", "Enterprise", "Enterprise", 385_000, "casey", 38, 0.15),
-    AccountSpec("Meridian Cloud Systems", "meridiancloud", "Enterprise", "Enterprise", 274_000, "casey", 150, 0.7),
-    AccountSpec("Tidewater Payments", "tidewaterpay", "Enterprise", "Enterprise", 176_000, "casey", 52, 0.45),
-    AccountSpec("Orchard & Vine Hospitality", "orchardvine", "Mid-market", "Growth", 64_000, "jordan", 44, 0.35),
-    AccountSpec("Halcyon Security", "halcyonsec", "Mid-market", "Enterprise", 92_000, "jordan", 120, 0.3),
-    AccountSpec("Lumen Learning Co", "lumenlearning", "Mid-market", "Growth", 48_000, "jordan", 290, 0.65),
-    AccountSpec("Fernhill Legal", "fernhilllegal", "Mid-market", "Growth", 55_000, "jordan", 75, 0.55),
-    AccountSpec("Bluebird Staffing", "bluebirdstaffing", "Mid-market", "Growth", 38_000, "jordan", 33, 0.25),
-    AccountSpec("Atlas Paketdienst GmbH", "atlas-paket", "Mid-market", "Growth", 72_000, "jordan", 165, 0.6, "de"),
-    AccountSpec("Voltaire Logiciels SAS", "voltaire-logiciels", "Mid-market", "Growth", 41_000, "casey", 240, 0.7,
-                "fr"),
-    AccountSpec("Copperleaf Analytics", "copperleaf", "SMB", "Starter", 14_000, None, 58, 0.5),
-    AccountSpec("Summit Ridge Outdoors", "summitridge", "SMB", "Growth", 9_000, "jordan", 330, 0.8),
-    AccountSpec("Quarry Labs", "quarrylabs", "SMB", "Starter", 6_000, None, 270, 0.4),
-    AccountSpec("Pinecrest Dental Group", "pinecrestdental", "SMB", "Starter", 12_000, "jordan", 185, 0.9),
+    AccountSpec("Northwind Freight", "northwindfreight", "Enterprise", "Enterprise", 312_000,
+                owner="casey", renewal_in_days=205, health=0.85),
+    AccountSpec("Brightlane Health", "brightlanehealth", "Enterprise", "Enterprise", 238_000,
+                owner="casey", renewal_in_days=96, health=0.75),
+    AccountSpec("Kestrel Robotics", "kestrelrobotics", "Enterprise", "Enterprise", 385_000,
+                owner="casey", renewal_in_days=38, health=0.25),
+    AccountSpec("Meridian Cloud Systems", "meridiancloud", "Enterprise", "Enterprise", 274_000,
+                owner="casey", renewal_in_days=150, health=0.7),
+    AccountSpec("Tidewater Payments", "tidewaterpay", "Enterprise", "Enterprise", 176_000,
+                owner="casey", renewal_in_days=52, health=0.45),
+    AccountSpec("Orchard & Vine Hospitality", "orchardvine", "Mid-market", "Growth", 64_000,
+                owner="jordan", renewal_in_days=44, health=0.35),
+    AccountSpec("Halcyon Security", "halcyonsec", "Mid-market", "Enterprise", 92_000,
+                owner="jordan", renewal_in_days=120, health=0.3),
+    AccountSpec("Lumen Learning Co", "lumenlearning", "Mid-market", "Growth", 48_000,
+                owner="jordan", renewal_in_days=290, health=0.65),
+    AccountSpec("Fernhill Legal", "fernhilllegal", "Mid-market", "Growth", 55_000,
+                owner="jordan", renewal_in_days=75, health=0.55),
+    AccountSpec("Bluebird Staffing", "bluebirdstaffing", "Mid-market", "Growth", 38_000,
+                owner="jordan", renewal_in_days=33, health=0.25),
+    AccountSpec("Atlas Paketdienst GmbH", "atlas-paket", "Mid-market", "Growth", 72_000,
+                owner="jordan", renewal_in_days=165, health=0.6, locale="de"),
+    AccountSpec("Voltaire Logiciels SAS", "voltaire-logiciels", "Mid-market", "Growth", 41_000,
+                owner="casey", renewal_in_days=240, health=0.7, locale="fr"),
+    AccountSpec("Copperleaf Analytics", "copperleaf", "SMB", "Starter", 14_000,
+                owner=None, renewal_in_days=58, health=0.5),
+    AccountSpec("Summit Ridge Outdoors", "summitridge", "SMB", "Growth", 9_000,
+                owner="jordan", renewal_in_days=330, health=0.8),
+    AccountSpec("Quarry Labs", "quarrylabs", "SMB", "Starter", 6_000,
+                owner=None, renewal_in_days=270, health=0.4),
+    AccountSpec("Pinecrest Dental Group", "pinecrestdental", "SMB", "Starter", 12_000,
+                owner="jordan", renewal_in_days=185, health=0.9),
 )
 CONTACTS_PER_SEGMENT = {"Enterprise": (13, 16), "Mid-market": (7, 10), "SMB": (3, 5)}
 
 FIRST_NAMES = {
-    "en": ("Olivia", "Marcus", "Aisha", "Daniel", "Mei", "Carlos", "Noor", "Tariq", "Grace", "Nikhil", "Sofia",
-           "Ethan", "Zainab", "Liam", "Ana", "Kwame", "Rachel", "Hiroshi", "Fatima", "Owen", "Chloe", "Diego",
-           "Leah", "Rohan", "Naomi", "Brian", "Ines", "Kevin", "Amara", "Tyler", "Yasmin", "Sean", "Lauren",
-           "Jamal", "Erin", "Vikram", "Megan", "Andres", "Kelsey", "Jun", "Bridget", "Omar", "Tessa", "Raj",
-           "Molly", "Emeka", "Claire", "Wei", "Dana", "Luca", "Shreya", "Gavin", "Alicia", "Ibrahim", "Holly"),
+    "en": ("Olivia", "Marcus", "Aisha", "Daniel", "Mei", "Carlos", "Noor", "Tariq", "Grace", "Nikhil",
+           "Sofia", "Ethan", "Zainab", "Liam", "Ana", "Kwame", "Rachel", "Hiroshi", "Fatima", "Owen", "Chloe",
+           "Diego", "Leah", "Rohan", "Naomi", "Brian", "Ines", "Kevin", "Amara", "Tyler", "Yasmin", "Sean",
+           "Lauren", "Jamal", "Erin", "Vikram", "Megan", "Andres", "Kelsey", "Jun", "Bridget", "Omar",
+           "Tessa", "Raj", "Molly", "Emeka", "Claire", "Wei", "Dana", "Luca", "Shreya", "Gavin", "Alicia",
+           "Ibrahim", "Holly"),
     "de": ("Lukas", "Anja", "Matthias", "Sabine", "Florian", "Katrin", "Jonas", "Stefanie", "Tobias", "Petra",
            "Niklas", "Johanna"),
     "fr": ("Camille", "Julien", "Léa", "Antoine", "Chloé", "Mathieu", "Élodie", "Benoît", "Manon", "Quentin"),
@@ -107,16 +123,18 @@ LAST_NAMES = {
     "en": ("Bennett", "Okafor", "Chen", "Ramirez", "Patel", "Nguyen", "Kowalski", "O'Brien", "Haddad", "Kim",
            "Fischer", "Mensah", "Walsh", "Tanaka", "Silva", "Goldberg", "Iyer", "Murphy", "Adeyemi", "Larsen",
            "Santos", "Novak", "Hughes", "Khan", "Rossi", "Campbell", "Dubois", "Brooks", "Yamamoto", "Ortiz",
-           "Abbott", "Sharma", "Whitfield", "Moreno", "Lindqvist", "Mahmoud", "Carter", "Reyes", "Doyle", "Osei"),
+           "Abbott", "Sharma", "Whitfield", "Moreno", "Lindqvist", "Mahmoud", "Carter", "Reyes", "Doyle",
+           "Osei"),
     "de": ("Müller", "Schneider", "Becker", "Hoffmann", "Wagner", "Schulz", "Krüger", "Braun", "Zimmermann",
            "Hartmann"),
-    "fr": ("Lefèvre", "Moreau", "Girard", "Laurent", "Fontaine", "Rousseau", "Chevalier", "Bertrand", "Garnier"),
+    "fr": ("Lefèvre", "Moreau", "Girard", "Laurent", "Fontaine", "Rousseau", "Chevalier", "Bertrand",
+           "Garnier"),
 }
 TITLES = (
-    "RevOps Manager", "VP Sales", "Sales Ops Analyst", "CRO", "Director of Revenue Operations", "Head of Sales",
-    "Sales Manager", "Account Executive", "Head of RevOps", "FP&A Manager", "Sales Enablement Lead",
-    "Salesforce Administrator", "VP Customer Success", "Regional Sales Director", "Business Systems Analyst",
-    "CFO", "Sales Development Manager", "Revenue Analyst",
+    "RevOps Manager", "VP Sales", "Sales Ops Analyst", "CRO", "Director of Revenue Operations",
+    "Head of Sales", "Sales Manager", "Account Executive", "Head of RevOps", "FP&A Manager",
+    "Sales Enablement Lead", "Salesforce Administrator", "VP Customer Success", "Regional Sales Director",
+    "Business Systems Analyst", "CFO", "Sales Development Manager", "Revenue Analyst",
 )
 
 # ---------------------------------------------------------------- comment banks
@@ -126,7 +144,7 @@ TITLES = (
 CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
     "reliability_bugs": {
         "neg": (
-            "the Salesforce sync breaks about once a week and we only notice when the pipeline numbers look off",
+            "the Salesforce sync breaks about once a week and we only notice when the numbers look off",
             "forecast totals don't match Salesforce, which makes it hard to put them in front of the board",
             "dashboards randomly show 'something went wrong' and we have to refresh three or four times",
             "we lost a week of historical snapshots after the spring update and nobody could tell us why",
@@ -206,7 +224,7 @@ CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
             "it's worth every penny",
             "it's great value compared to what we were paying before",
             "it paid for itself in the first quarter",
-            "the Growth plan is good value for a team our size",
+            "the plan we're on is good value for a team our size",
         ),
     },
     "support_service": {
@@ -302,19 +320,21 @@ CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # How often each theme comes up; segments shift the mix (SMBs talk price, enterprises talk security).
 THEME_WEIGHTS = {
-    "reliability_bugs": 3.0, "performance": 2.0, "usability": 2.0, "missing_features": 2.0, "pricing_value": 2.0,
-    "support_service": 2.0, "onboarding_training": 1.0, "documentation": 1.0, "integrations": 3.0,
-    "account_relationship": 1.0, "security_compliance": 1.0,
+    "reliability_bugs": 3.0, "performance": 2.0, "usability": 2.0, "missing_features": 2.0,
+    "pricing_value": 2.0, "support_service": 2.0, "onboarding_training": 1.0, "documentation": 1.0,
+    "integrations": 3.0, "account_relationship": 1.0, "security_compliance": 1.0,
 }
 SEGMENT_TILT = {
     "SMB": {"pricing_value": 2.0, "usability": 1.5, "security_compliance": 0.3, "account_relationship": 0.5},
     "Mid-market": {"account_relationship": 1.5},
-    "Enterprise": {"security_compliance": 2.5, "integrations": 1.5, "account_relationship": 1.5, "pricing_value": 0.7},
+    "Enterprise": {"security_compliance": 2.5, "integrations": 1.5, "account_relationship": 1.5,
+                   "pricing_value": 0.7},
 }
 ASKS = (
-    "a native Microsoft Teams integration", "forecasting by product line", "scheduled PDF exports for the exec team",
-    "support for custom fiscal calendars", "a proper sandbox environment", "bulk editing of forecast categories",
-    "a dark mode", "an API endpoint for historical snapshots", "better rep-level coaching views",
+    "a native Microsoft Teams integration", "forecasting by product line",
+    "scheduled PDF exports for the exec team", "support for custom fiscal calendars",
+    "a proper sandbox environment", "bulk editing of forecast categories", "a dark mode",
+    "an API endpoint for historical snapshots", "better rep-level coaching views",
     "dashboard-level permissions", "a Pipedrive connector", "multi-currency roll-ups",
 )
 WISHES = (
@@ -325,7 +345,7 @@ OUTCOMES = (
     "our forecast accuracy went from guesswork to within 5% of actuals",
     "it saves our RevOps team about ten hours a week",
     "we finally have one version of the pipeline truth",
-    "it caught three slipping enterprise deals last quarter before they fell out",
+    "it caught three slipping deals last quarter before they fell out",
     "board prep went from two days to two hours",
     "the pipeline coverage view changed how we run our Monday meeting",
     "our win-rate reporting is finally something sales trusts",
@@ -333,13 +353,14 @@ OUTCOMES = (
     "our reps actually update their deals now because they can see why it matters",
 )
 COMPANY_PRAISE = (
-    "great company to work with", "the whole Pipewise team is great", "your customer success team is excellent",
-    "you've been a great partner through our growth", "the product team really listens",
+    "great company to work with", "the whole Pipewise team is great",
+    "your customer success team is excellent", "you've been a great partner through our growth",
+    "the product team really listens",
 )
 SHORT_PRAISE = (
     "great", "Love it!", "Great product.", "Fantastic tool.", "Best tool in our stack.", "Excellent",
-    "Keep it up!", "10/10", "Brilliant product, brilliant team.", "Can't imagine running forecast calls without it.",
-    "Really good.", "love pipewise",
+    "Keep it up!", "10/10", "Brilliant product, brilliant team.",
+    "Can't imagine running forecast calls without it.", "Really good.", "love pipewise",
 )
 LUKEWARM = (
     "ok", "fine", "does the job", "n/a", "nothing to add", "no complaints", "decent", "meh", "-",
@@ -430,13 +451,18 @@ NON_ENGLISH = {
 CSAT_COMMENTS = {
     5: ("{agent} sorted it out in one reply, thanks!", "Quick and friendly, thank you {agent}.",
         "Fixed within the hour. Great support.", "{agent} walked me through the whole setup, super helpful.",
-        "Fast, clear answer with screenshots. Perfect."),
+        "Fast, clear answer with screenshots. Perfect.", "{agent} is a star, problem solved before lunch.",
+        "Excellent, exactly the answer I needed."),
     4: ("Good help, took a day but the fix works.", "Thanks {agent}, all good now.",
-        "Resolved, though I had to explain the problem twice."),
-    3: ("Got there in the end.", "fine, a bit slow", "The workaround works but the bug is still there."),
-    2: ("Took four days to get a first response.", "The answer didn't address my question, I had to open a "
-        "second ticket."),
-    1: ("Closed my ticket without fixing anything.", "Still broken after a week and three follow-ups."),
+        "Resolved, though I had to explain the problem twice.",
+        "Helpful, the help article link did the trick.", "Sorted quickly once it reached the right person."),
+    3: ("Got there in the end.", "fine, a bit slow", "The workaround works but the bug is still there.",
+        "Answer was ok but it took three back-and-forths."),
+    2: ("Took four days to get a first response.",
+        "The answer didn't address my question, I had to open a second ticket.",
+        "Was told it's 'on the roadmap'. Not helpful."),
+    1: ("Closed my ticket without fixing anything.", "Still broken after a week and three follow-ups.",
+        "Nobody replied until I pinged our CSM."),
 }
 
 
@@ -452,75 +478,107 @@ class ChannelNote:
 
 # Placeholders: {first} (the contact), {csm}, {agent}, {account}, {title}, {renewal_days}.
 CHANNEL_NOTES: tuple[ChannelNote, ...] = (
-    ChannelNote("support_ticket", "Hi team, since this morning the pipeline dashboard shows $0 for all of Q3 "
-                "even though Salesforce has about $4M open. Could you take a look? Thanks, {first}"),
-    ChannelNote("support_ticket", "Hello, the weekly forecast email went out with empty charts again this "
-                "Monday. Not urgent, but our execs noticed. Best, {first}"),
-    ChannelNote("support_ticket", "Quick question: how do I add a custom field from the Opportunity object to "
-                "the deal inspection view? I couldn't find it in the docs."),
-    ChannelNote("support_ticket", "Is there a way to change our fiscal year start to February? Thanks!"),
-    ChannelNote("support_ticket", "Thanks so much for fixing the duplicate alerts so quickly, everything looks "
-                "right now. Maya was brilliant.", "happy"),
-    ChannelNote("support_ticket", "Our Okta SSO login loops back to the sign-in page for about a third of "
-                "users. We've checked our SAML config twice. Can someone help?", "risk"),
-    ChannelNote("support_ticket", "Hi, the HubSpot sync has been stuck on 'in progress' for 14 hours. Could you "
-                "check on your side? Cheers, {first}"),
-    ChannelNote("support_ticket", "We were invoiced for 45 seats this month but we went down to 30 in May. "
-                "Can you correct the invoice please?"),
-    ChannelNote("support_ticket", "Feature request: could you add a Microsoft Teams version of the Slack deal "
-                "alerts? Most of our company lives in Teams."),
-    ChannelNote("support_ticket", "Thank you {agent}! The CSV export works perfectly now. Really appreciate the "
-                "quick turnaround.", "happy"),
-    ChannelNote("support_ticket", "How do we give a new sales manager access to only their own region's "
-                "dashboards?"),
-    ChannelNote("support_ticket", "Third ticket about this: currency conversion on EUR opportunities is still "
-                "wrong. We need an ETA please.", "risk"),
-    ChannelNote("email", "Hi {csm}, giving you a heads-up that we're evaluating Clari ahead of renewal. The "
-                "sync issues over the last two quarters have cost us credibility with the board. Can we set up "
+    ChannelNote("support_ticket",
+                "Hi team, since this morning the pipeline dashboard shows $0 for all of Q3 even though "
+                "Salesforce has about $4M open. Could you take a look? Thanks, {first}"),
+    ChannelNote("support_ticket",
+                "Hello, the weekly forecast email went out with empty charts again this Monday. Not "
+                "urgent, but our execs noticed. Best, {first}"),
+    ChannelNote("support_ticket",
+                "Quick question: how do I add a custom field from the Opportunity object to the deal "
+                "inspection view? I couldn't find it in the docs."),
+    ChannelNote("support_ticket",
+                "Is there a way to change our fiscal year start to February? Thanks!"),
+    ChannelNote("support_ticket",
+                "Thanks so much for fixing the duplicate alerts so quickly, everything looks right now. "
+                "Maya was brilliant.", "happy"),
+    ChannelNote("support_ticket",
+                "Our Okta SSO login loops back to the sign-in page for about a third of users. We've "
+                "checked our SAML config twice. Can someone help?", "risk"),
+    ChannelNote("support_ticket",
+                "Hi, the HubSpot sync has been stuck on 'in progress' for 14 hours. Could you check on "
+                "your side? Cheers, {first}"),
+    ChannelNote("support_ticket",
+                "We were invoiced for 45 seats this month but we went down to 30 in May. Can you correct "
+                "the invoice please?"),
+    ChannelNote("support_ticket",
+                "Feature request: could you add a Microsoft Teams version of the Slack deal alerts? Most "
+                "of our company lives in Teams."),
+    ChannelNote("support_ticket",
+                "Thank you {agent}! The CSV export works perfectly now. Really appreciate the quick "
+                "turnaround.", "happy"),
+    ChannelNote("support_ticket",
+                "How do we give a new sales manager access to only their own region's dashboards?"),
+    ChannelNote("support_ticket",
+                "Third ticket about this: currency conversion on EUR opportunities is still wrong. We "
+                "need an ETA please.", "risk"),
+    ChannelNote("email",
+                "Hi {csm}, giving you a heads-up that we're evaluating Clari ahead of renewal. The sync "
+                "issues over the last two quarters have cost us credibility with the board. Can we set up "
                 "a call this week? {first}", "risk", True),
-    ChannelNote("email", "Hi {csm}, just wanted to say the new forecast view is a hit with our leadership. I've "
+    ChannelNote("email",
+                "Hi {csm}, just wanted to say the new forecast view is a hit with our leadership. I've "
                 "already recommended you to two peers who run RevOps elsewhere, so expect a call. {first}",
                 "happy", True),
-    ChannelNote("email", "Hi {csm}, ahead of our renewal could you send over pricing for adding 15 seats? We'd "
-                "also like to understand what's in the Enterprise plan. Thanks, {first}", "any", True),
-    ChannelNote("email", "{csm}, we still haven't heard anything about last Tuesday's outage. Our reps had no "
-                "forecast data during pipeline review. We need an incident report and better communication.",
-                "risk", True),
-    ChannelNote("email", "Hi {csm}, thanks for the QBR yesterday, a really useful session. The team loved the "
+    ChannelNote("email",
+                "Hi {csm}, ahead of our renewal could you send over pricing for adding 15 seats? We'd "
+                "also like to understand our upgrade options. Thanks, {first}", "any", True),
+    ChannelNote("email",
+                "{csm}, we still haven't heard anything about last Tuesday's outage. Our reps had no "
+                "forecast data during pipeline review. We need an incident report and better "
+                "communication.", "risk", True),
+    ChannelNote("email",
+                "Hi {csm}, thanks for the QBR yesterday, a really useful session. The team loved the "
                 "win-rate analysis. Happy to be a reference customer if that helps. {first}", "happy", True),
-    ChannelNote("email", "Hello {csm}, our new CFO is asking whether we really need Pipewise alongside "
-                "Salesforce reports. Could you help us put together an ROI summary before the budget review?",
+    ChannelNote("email",
+                "Hello {csm}, our new CFO is asking whether we really need Pipewise alongside Salesforce "
+                "reports. Could you help us put together an ROI summary before the budget review?",
                 "any", True),
-    ChannelNote("email", "Hi {csm}, we're pausing the rollout to the EMEA team until the permissions issue is "
+    ChannelNote("email",
+                "Hi {csm}, we're pausing the rollout to the EMEA team until the permissions issue is "
                 "fixed. Right now every manager can see every territory, which is a non-starter for us.",
                 "risk", True),
-    ChannelNote("email", "Hi {csm}, to be transparent, procurement has asked us to get quotes from Gong and "
-                "People.ai before we sign. We'd rather stay, but the price increase is hard to justify. {first}",
-                "risk", True),
-    ChannelNote("review", "Pipewise gave our RevOps team one trusted view of pipeline. Setup with Salesforce took "
-                "a day and our forecast calls are half as long. Would recommend to any B2B sales org.", "happy"),
-    ChannelNote("review", "Solid forecasting tool with a clean UI. Reporting is flexible, though the custom "
-                "metric builder has a learning curve. Support has been responsive."),
-    ChannelNote("review", "Great dashboards, but the HubSpot integration is not as mature as the Salesforce "
-                "one. Pricing is on the high side for smaller teams."),
-    ChannelNote("review", "We switched from Clari last year and haven't looked back. The deal inspection view "
-                "alone is worth it.", "happy"),
-    ChannelNote("review", "Decent idea but too many bugs for the price. Exports fail, alerts misfire, and "
-                "support is slow to acknowledge issues.", "risk"),
-    ChannelNote("note", "Call with {first} ({title}): frustrated with the Salesforce sync failures and "
-                "mentioned they're looking at Clari. Renewal in {renewal_days} days. Needs an engineering "
+    ChannelNote("email",
+                "Hi {csm}, to be transparent, procurement has asked us to get quotes from Gong and "
+                "People.ai before we sign. We'd rather stay, but the price increase is hard to justify. "
+                "{first}", "risk", True),
+    ChannelNote("review",
+                "Pipewise gave our RevOps team one trusted view of pipeline. Setup with Salesforce took a "
+                "day and our forecast calls are half as long. Would recommend to any B2B sales org.",
+                "happy"),
+    ChannelNote("review",
+                "Solid forecasting tool with a clean UI. Reporting is flexible, though the custom metric "
+                "builder has a learning curve. Support has been responsive."),
+    ChannelNote("review",
+                "Great dashboards, but the HubSpot integration is not as mature as the Salesforce one. "
+                "Pricing is on the high side for smaller teams."),
+    ChannelNote("review",
+                "We switched from Clari last year and haven't looked back. The deal inspection view alone "
+                "is worth it.", "happy"),
+    ChannelNote("review",
+                "Decent idea but too many bugs for the price. Exports fail, alerts misfire, and support "
+                "is slow to acknowledge issues.", "risk"),
+    ChannelNote("note",
+                "Call with {first} ({title}): frustrated with the Salesforce sync failures and mentioned "
+                "they're looking at Clari. Renewal in {renewal_days} days. Needs an engineering "
                 "escalation.", "risk"),
-    ChannelNote("note", "QBR with {account}: very happy with forecast accuracy. VP Sales wants to expand to the "
+    ChannelNote("note",
+                "QBR with {account}: very happy with forecast accuracy. VP Sales wants to expand to the "
                 "EMEA team next quarter and offered to do a case study.", "happy"),
-    ChannelNote("note", "{first} said onboarding for their new SDR team was rushed; asked for a refresher "
+    ChannelNote("note",
+                "{first} said onboarding for their new SDR team was rushed; asked for a refresher "
                 "training session."),
-    ChannelNote("note", "Exec sponsor at {account} has left the company. The new VP hasn't logged in yet; we "
-                "need to re-sell the value before renewal.", "risk"),
-    ChannelNote("note", "{first} asked again about forecasting by product line. Logged as a feature request, "
+    ChannelNote("note",
+                "Exec sponsor at {account} has left the company. The new VP hasn't logged in yet; we need "
+                "to re-sell the value before renewal.", "risk"),
+    ChannelNote("note",
+                "{first} asked again about forecasting by product line. Logged as a feature request, "
                 "fourth account this quarter."),
-    ChannelNote("note", "Spoke with {first}: billing confusion resolved, they think the Growth plan is good "
+    ChannelNote("note",
+                "Spoke with {first}: billing confusion resolved, and they now think their plan is good "
                 "value.", "happy"),
 )
+CRM_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789"
 EXTERNAL_ID_FORMATS = {"support_ticket": "ZD-{n}", "email": "EM-{n}", "review": "G2-{n}", "note": "NOTE-{n}"}
 
 
@@ -541,11 +599,11 @@ def seed(session: Session, only_if_empty: bool = False, now: datetime | None = N
     _ensure_categories(session, now)
     nps_survey, csat_survey = _add_surveys(session, now)
     accounts = _build_accounts(rng, staff, now)
+    spec_of = {account: spec for spec, account in accounts.items()}
     contacts = _build_contacts(rng, accounts, now)
-    writer = CommentWriter(rng)
-    responses, verbatims = _nps_responses(rng, writer, nps_survey, contacts, now)
+    responses, verbatims = _nps_responses(rng, CommentWriter(rng), nps_survey, contacts, spec_of, now)
     csat, csat_verbatims = _csat_responses(rng, csat_survey, contacts, now)
-    others = _channel_verbatims(rng, contacts, now)
+    others = _channel_verbatims(rng, contacts, spec_of, now)
     _stamp_last_asked(responses + csat)
     session.add_all([*accounts.values(), *contacts, *responses, *csat])
     session.add_all([*verbatims, *csat_verbatims, *others])
@@ -560,8 +618,10 @@ def seed(session: Session, only_if_empty: bool = False, now: datetime | None = N
 
 def _ensure_staff(session: Session, now: datetime) -> dict[str, User]:
     """Demo staff by email, reusing any that exist (an admin may have been created before the demo)."""
-    existing = {u.email: u for u in session.scalars(select(User).where(User.email.in_([s[0] for s in STAFF])))}
-    password_hash = hash_password(DEMO_PASSWORD) if len(existing) < len(STAFF) else ""  # scrypt once: it is slow
+    emails = [email for email, *_ in STAFF]
+    existing = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    # scrypt is deliberately slow: hash once and share it across every new demo user.
+    password_hash = hash_password(DEMO_PASSWORD) if len(existing) < len(STAFF) else ""
     for email, name, role, team in STAFF:
         if email not in existing:
             existing[email] = User(email=email, name=name, role=role, team=team, password_hash=password_hash,
@@ -583,7 +643,7 @@ def _ensure_categories(session: Session, now: datetime) -> None:
 
 
 def _default_taxonomy() -> list[tuple[str, str, str, list[str]]]:
-    """(key, name, description, seed examples) from nlp.taxonomy, or its JSON file while that module is absent."""
+    """(key, name, description, seeds) from nlp.taxonomy, or from its JSON file if that module is unusable."""
     try:
         from nlp.taxonomy import Taxonomy
 
@@ -595,12 +655,12 @@ def _default_taxonomy() -> list[tuple[str, str, str, list[str]]]:
 
 def _add_surveys(session: Session, now: datetime) -> tuple[Survey, Survey]:
     """The relationship NPS survey the demo link points at, and a support CSAT survey."""
-    nps_survey = Survey(public_key="demo-nps", kind="nps", name="Relationship NPS", product_name=PRODUCT,
-                        question=f"How likely are you to recommend {PRODUCT} to a friend or colleague?",
-                        status="active", anonymous=False, created_at=now - timedelta(days=HISTORY_DAYS + 10))
-    csat_survey = Survey(public_key="demo-csat", kind="csat", name="Support satisfaction", product_name=PRODUCT,
-                         question="How satisfied were you with the support you received?", status="active",
-                         anonymous=False, created_at=now - timedelta(days=HISTORY_DAYS + 10))
+    common = {"product_name": PRODUCT, "status": "active", "anonymous": False,
+              "created_at": now - timedelta(days=HISTORY_DAYS + 10)}
+    nps_survey = Survey(public_key="demo-nps", kind="nps", name="Relationship NPS", **common,
+                        question=f"How likely are you to recommend {PRODUCT} to a friend or colleague?")
+    csat_survey = Survey(public_key="demo-csat", kind="csat", name="Support satisfaction", **common,
+                         question="How satisfied were you with the support you received?")
     session.add_all([nps_survey, csat_survey])
     session.flush()
     return nps_survey, csat_survey
@@ -615,8 +675,7 @@ def _build_accounts(rng: random.Random, staff: dict[str, User], now: datetime) -
     for spec in ACCOUNTS:
         owner = staff[CSM_EMAILS[spec.owner]] if spec.owner else None
         accounts[spec] = Account(
-            external_id="001" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789",
-                                                    k=12)),
+            external_id="001" + "".join(rng.choices(CRM_ID_ALPHABET, k=12)),  # looks like a Salesforce id
             name=spec.name, domain=f"{spec.slug}.example", plan=spec.plan, arr=spec.arr, segment=spec.segment,
             owner=owner, renewal_date=now.date() + timedelta(days=spec.renewal_in_days),
             created_at=now - timedelta(days=365 - spec.renewal_in_days + 365 * rng.randint(0, 2)),
@@ -663,13 +722,14 @@ def _email_local(name: str) -> str:
 # ---------------------------------------------------------------- responses and verbatims
 
 
-def _nps_responses(rng: random.Random, writer: CommentWriter, survey: Survey, contacts: Sequence[Contact],
-                   now: datetime) -> tuple[list[Response], list[Verbatim]]:
-    """NPS answers over the last 180 days, bucketed about 45/30/25 with unhealthy accounts scoring lower."""
-    health = {a.name: spec.health for spec, a in _accounts_by_spec(contacts).items()}
+def _nps_responses(
+    rng: random.Random, writer: CommentWriter, survey: Survey, contacts: Sequence[Contact],
+    spec_of: dict[Account, AccountSpec], now: datetime,
+) -> tuple[list[Response], list[Verbatim]]:
+    """NPS answers over the last 180 days, bucketed 45/30/25 with unhealthy accounts scoring lower."""
     slots = _answer_slots(rng, contacts, NPS_RESPONSES, now)
     # Rank by account health, a slight upward trend over time and noise, then cut into exact bucket shares.
-    ranked = sorted(slots, key=lambda s: _propensity(rng, health[_account(s[0]).name], s[1], now))
+    ranked = sorted(slots, key=lambda s: _propensity(rng, spec_of[_account(s[0])].health, s[1], now))
     n_detractors, n_passives = round(0.25 * len(ranked)), round(0.30 * len(ranked))
     responses: list[Response] = []
     verbatims: list[Verbatim] = []
@@ -687,12 +747,6 @@ def _nps_responses(rng: random.Random, writer: CommentWriter, survey: Survey, co
     for n, response in enumerate(responses, start=1):
         response.submission_id = f"demo-nps-{n:04d}"
     return responses, verbatims
-
-
-def _accounts_by_spec(contacts: Sequence[Contact]) -> dict[AccountSpec, Account]:
-    """Map specs back to the accounts the contacts belong to."""
-    by_name = {_account(c).name: _account(c) for c in contacts}
-    return {spec: by_name[spec.name] for spec in ACCOUNTS if spec.name in by_name}
 
 
 def _account(contact: Contact) -> Account:
@@ -728,11 +782,12 @@ def _detractor_score(rng: random.Random) -> int:
     return rng.choices(range(7), weights=(3, 2, 3, 5, 7, 10, 12))[0]
 
 
-def _response(rng: random.Random, survey: Survey, contact: Contact, score: int, answered_at: datetime) -> Response:
+def _response(rng: random.Random, survey: Survey, contact: Contact, score: int,
+              answered_at: datetime) -> Response:
     """One answer, mostly from the email campaign, some from the in-app widget or shared link."""
-    return Response(survey=survey, contact=contact, account=contact.account, score=score, locale=contact.locale,
-                    channel=rng.choices(("email", "widget", "link"), weights=(70, 18, 12))[0],
-                    answered_at=answered_at)
+    return Response(survey=survey, contact=contact, account=contact.account, score=score,
+                    locale=contact.locale, answered_at=answered_at,
+                    channel=rng.choices(("email", "widget", "link"), weights=(70, 18, 12))[0])
 
 
 def _survey_verbatim(response: Response, text: str) -> Verbatim:
@@ -760,14 +815,12 @@ def _csat_responses(rng: random.Random, survey: Survey, contacts: Sequence[Conta
     return responses, verbatims
 
 
-def _channel_verbatims(rng: random.Random, contacts: Sequence[Contact], now: datetime) -> list[Verbatim]:
+def _channel_verbatims(rng: random.Random, contacts: Sequence[Contact], spec_of: dict[Account, AccountSpec],
+                       now: datetime) -> list[Verbatim]:
     """Tickets, emails to CSMs, reviews and call notes: feedback that arrives without a survey."""
-    specs = _accounts_by_spec(contacts)
-    health = {a.name: s.health for s, a in specs.items()}
-    renewal = {a.name: s.renewal_in_days for s, a in specs.items()}
     pools = {
-        "risk": [c for c in contacts if health[_account(c).name] < 0.4],
-        "happy": [c for c in contacts if health[_account(c).name] >= 0.65],
+        "risk": [c for c in contacts if spec_of[_account(c)].health < 0.4],
+        "happy": [c for c in contacts if spec_of[_account(c)].health >= 0.65],
         "any": list(contacts),
     }
     counters = {source: rng.randint(10_000, 60_000) for source in EXTERNAL_ID_FORMATS}
@@ -780,7 +833,7 @@ def _channel_verbatims(rng: random.Random, contacts: Sequence[Contact], now: dat
         text = note.text.format(
             first=(contact.name or "").split()[0], title=contact.title, account=account.name,
             csm=account.owner.name.split()[0] if account.owner else "team", agent=rng.choice(SUPPORT_AGENTS),
-            renewal_days=renewal[account.name],
+            renewal_days=spec_of[account].renewal_in_days,
         )
         verbatims.append(Verbatim(
             text=text, source=note.source, contact=contact, account=account, analysis_status="pending",
@@ -795,7 +848,9 @@ def _stamp_last_asked(responses: Sequence[Response]) -> None:
     """contact.last_asked_at is the latest time we heard from them, so throttling sees the demo history."""
     for response in responses:
         contact = response.contact
-        if contact is not None and (contact.last_asked_at is None or response.answered_at > contact.last_asked_at):
+        if contact is None:
+            continue
+        if contact.last_asked_at is None or response.answered_at > contact.last_asked_at:
             contact.last_asked_at = response.answered_at
 
 
@@ -827,18 +882,20 @@ class CommentWriter:
         """Praise of outcomes or a theme, sometimes of people, sometimes a referral or a small wish."""
         if self.rng.random() < 0.12:
             return self.rng.choice(SHORT_PRAISE)
-        lead = self.rng.choice(OUTCOMES) if self.rng.random() < 0.45 else self._clause(segment, "pos", csm)
-        parts = [lead]
         roll = self.rng.random()
-        if roll < 0.2 and csm:
-            parts.append(self._fill(self.rng.choice(CLAUSES["account_relationship"]["pos"][:3]), csm))
-        elif roll < 0.35:
-            parts.append(self._fill(self.rng.choice(CLAUSES["support_service"]["pos"]), csm))
+        people_theme = ("account_relationship" if roll < 0.2 and csm
+                        else "support_service" if roll < 0.35 else None)
+        if self.rng.random() < 0.45:
+            parts = [self.rng.choice(OUTCOMES)]
+        else:  # a praised theme, never the one the people praise below is about
+            parts = [self._clause(segment, "pos", csm, skip=(people_theme or "", "account_relationship"))[1]]
+        if people_theme:
+            parts.append(self._fill(self.rng.choice(CLAUSES[people_theme]["pos"][:3]), csm))
         elif roll < 0.45:
             parts.append(self.rng.choice(COMPANY_PRAISE))
         if self.rng.random() < 0.3:
             parts.append(self._fill(self.rng.choice(REFERRALS), csm))
-        if self.rng.random() < 0.15:
+        if self.rng.random() < 0.15 and "ship" not in parts[-1]:  # one feature ask per comment is plenty
             parts.append(self._wish())
         return self._sentences(parts)
 
@@ -848,51 +905,49 @@ class CommentWriter:
         if roll < 0.14:
             return self.rng.choice(LUKEWARM)
         if roll < 0.6:
-            pos = self._clause(segment, "pos", csm)
-            neg = self._clause(segment, "neg", csm)
-            return self._mixed(pos, neg)
+            theme, neg = self._clause(segment, "neg", csm)
+            return self._mixed(self._clause(segment, "pos", csm, skip=(theme,))[1], neg)
         if roll < 0.85:
             return f"{self.rng.choice(LUKEWARM_LEADS)} {self._sentences([self._wish()])}"
-        return f"{self._sentences([self._clause(segment, 'neg', csm)])} Otherwise fine."
+        return f"{self._sentences([self._clause(segment, 'neg', csm)[1]])} Otherwise fine."
 
     def _detractor(self, segment: str, csm: str | None, score: int) -> str:
-        """One or two complaints, sometimes the neglectful CSM, a churn threat more often the lower the score."""
+        """One or two complaints, maybe the neglectful CSM, a churn threat likelier the lower the score."""
         if self.rng.random() < 0.05:
             return self.rng.choice(DETRACTOR_SHORT)
-        first = self._clause(segment, "neg", csm)
+        theme, first = self._clause(segment, "neg", csm)
         rest: list[str] = []
         if self.rng.random() < 0.45:
-            rest.append(self._clause(segment, "neg", csm, exclude=first))
+            rest.append(self._clause(segment, "neg", csm, skip=(theme,))[1])
         if csm and self.rng.random() < NEGLECT_ODDS.get(csm, 0.0):
             rest.append(self.rng.choice(NEGLECT).format(csm=csm))
         if self.rng.random() < (0.55 if score <= 3 else 0.2):
             rest.append(self.rng.choice(CHURN))
         if self.rng.random() < 0.15:  # "the dashboards are nice, but..."
-            lead = self._mixed(self._clause(segment, "pos", csm, avoid_person=True), first)
-            text = f"{lead} {self._sentences(rest)}".rstrip()
+            praise = self._clause(segment, "pos", csm, skip=(theme, "account_relationship"))[1]
+            text = f"{self._mixed(praise, first)} {self._sentences(rest)}".rstrip()
         else:
-            text = self._sentences([first, *rest])
+            text = self._sentences([first, *rest], allow_and=True)
         if self.rng.random() < 0.25:
             text = f"{text} {self.rng.choice(DETRACTOR_CLOSERS)}"
         return text
 
-    def _clause(self, segment: str, polarity: str, csm: str | None, avoid_person: bool = False,
-                exclude: str | None = None) -> str:
-        """A clause of the given polarity from a theme weighted for the segment (no CSM praise if avoid_person)."""
+    def _clause(self, segment: str, polarity: str, csm: str | None,
+                skip: Sequence[str] = ()) -> tuple[str, str]:
+        """(theme, clause) of the given polarity, the theme weighted for the segment and not one of `skip`."""
         tilt = SEGMENT_TILT.get(segment, {})
-        themes = list(THEME_WEIGHTS)
+        themes = [t for t in THEME_WEIGHTS if t not in skip]
         weights = [THEME_WEIGHTS[t] * tilt.get(t, 1.0) for t in themes]
         while True:
             theme = self.rng.choices(themes, weights=weights)[0]
-            options = [c for c in CLAUSES[theme][polarity]
-                       if c != exclude and (csm or "{csm}" not in c) and not (avoid_person and "{csm}" in c)]
+            options = [c for c in CLAUSES[theme][polarity] if csm or "{csm}" not in c]
             if options:
-                return self._fill(self.rng.choice(options), csm)
+                return theme, self._fill(self.rng.choice(options), csm)
 
     def _fill(self, clause: str, csm: str | None) -> str:
         """Replace the placeholders with the account's CSM and a support agent or onboarding lead."""
-        return clause.format(csm=csm or "our CSM", agent=self.rng.choice(SUPPORT_AGENTS), onboarder=ONBOARDING_LEAD,
-                             ask=self.rng.choice(ASKS))
+        return clause.format(csm=csm or "our CSM", agent=self.rng.choice(SUPPORT_AGENTS),
+                             onboarder=ONBOARDING_LEAD, ask=self.rng.choice(ASKS))
 
     def _wish(self) -> str:
         """A feature ask in one of several phrasings."""
@@ -903,9 +958,9 @@ class CommentWriter:
         template = self.rng.choice(CONNECTORS)
         return template.format(a=_capitalise(pos), b=neg)
 
-    def _sentences(self, clauses: Sequence[str]) -> str:
-        """Clauses as capitalised sentences, occasionally run together with 'and'."""
-        if len(clauses) == 2 and self.rng.random() < 0.3:
+    def _sentences(self, clauses: Sequence[str], allow_and: bool = False) -> str:
+        """Clauses as capitalised sentences; two complaints (all with subjects) may run on with 'and'."""
+        if allow_and and len(clauses) == 2 and self.rng.random() < 0.3:
             return f"{_capitalise(clauses[0])}, and {clauses[1]}."
         return " ".join(_capitalise(c) + ("" if c[-1] in ".!?" else ".") for c in clauses)
 
@@ -919,7 +974,7 @@ class CommentWriter:
                 if right in text:
                     return text.replace(right, wrong, 1)
         if roll < 0.19:
-            return text.rstrip(".") + self.rng.choice((" tbh", " imo", "!!", " :)", " overall"))
+            return text.rstrip(".") + self.rng.choice((" tbh", " imo", "!!", " :)"))
         if roll < 0.23:
             return text.rstrip(".")
         return text

@@ -182,6 +182,62 @@ def sweep(pending_after: int | None) -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+# ---------------------------------------------------------------- learning from corrections
+@main.group()
+def model() -> None:
+    """Trained NLP model versions (made from human corrections)."""
+
+
+@model.command("list")
+@with_appcontext
+def model_list() -> None:
+    """List trained versions, newest first; * marks the active one."""
+    from sqlalchemy import select
+
+    from survey.models import ModelVersion
+    from webapp.extensions import db as database
+
+    rows = database.session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())).all()
+    if not rows:
+        click.echo("no trained model yet: the engine runs zero-shot")
+    for row in rows:
+        click.echo(f"{'*' if row.active else ' '} {row.id:>4}  {row.version}  {row.n_examples} examples  "
+                   f"{row.created_at:%Y-%m-%d %H:%M}")
+
+
+@model.command("retrain")
+@click.option("--wait", is_flag=True, help="Train in this process instead of queueing a job.")
+@with_appcontext
+def model_retrain(wait: bool) -> None:
+    """Train a new version from every correction so far and make it active."""
+    from workers import enqueue, jobs
+
+    if wait:
+        click.echo(jobs.retrain_model())
+    else:
+        job = enqueue.enqueue_retrain()
+        click.echo(f"queued {job.id}" if job else "Redis unavailable: run again, or use --wait")
+
+
+@model.command("activate")
+@click.argument("version_id", type=int)
+@with_appcontext
+def model_activate(version_id: int) -> None:
+    """Roll back (or forward) to a stored version; 0 returns to zero-shot. Re-analysis is queued."""
+    from survey.models import ModelVersion
+    from survey.services.learning import activate
+    from webapp.extensions import db as database
+    from workers import enqueue
+
+    row = database.session.get(ModelVersion, version_id) if version_id else None
+    if version_id and row is None:
+        raise click.BadParameter(f"there is no model version {version_id} (see `feedloop model list`)")
+    activate(database.session, row)
+    database.session.commit()
+    enqueue.enqueue_reanalysis()
+    click.echo(f"active: {row.version if row else 'zero-shot'}; re-analysis queued")
+
+
 # ---------------------------------------------------------------- the whole product
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)

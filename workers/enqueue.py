@@ -75,6 +75,17 @@ def enqueue_actions(verbatim_id: int) -> Job | None:
     )
 
 
+def enqueue_retrain(requested_by: int | None = None) -> Job | None:
+    """Queue one retraining at a time; corrections made meanwhile are picked up by the next."""
+    return _enqueue_unique("nlp", jobs.retrain_model, requested_by, job_id="retrain-model", job_timeout=3600)
+
+
+def enqueue_reanalysis(continuation: bool = False) -> Job | None:
+    """Queue the re-analysis of whatever an older model or taxonomy produced."""
+    return _enqueue_unique("default", jobs.reanalyze_stale, job_id="reanalyze-stale" + ("-next" if continuation else ""),
+                           job_timeout=600)
+
+
 def schedule_sweep(after_seconds: int) -> Job | None:
     """Keep one sweep scheduled per time slot, whichever worker asks first."""
     queue = get_queue("default")

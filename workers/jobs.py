@@ -22,7 +22,7 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     if batch_size < 1 or max_attempts < 1:
         raise ValueError("FEEDLOOP_NLP_BATCH_SIZE and FEEDLOOP_ANALYSIS_MAX_ATTEMPTS must be at least 1")
     session = db.session
-    engine = runtime.load_engine(app, session)
+    engine = runtime.engine_for_batch(app, session)
     batch = claim_batch(session, verbatim_id, limit=batch_size)
     session.commit()
     if not batch:
@@ -101,3 +101,45 @@ def sweep() -> dict[str, int]:
     counts = sweep_once(app)
     enqueue.schedule_sweep(int(app.config["SWEEP_INTERVAL_SECONDS"]))
     return counts
+
+
+def retrain_model(requested_by: int | None = None) -> dict[str, Any]:
+    """Turn every human correction into a new trained model version, activate it, re-analyse the history."""
+    from nlp.training import train
+    from survey.models import User
+    from survey.services.learning import labelled_examples, store_model
+    from webapp.extensions import db
+    from workers import enqueue, runtime
+
+    app = current_app._get_current_object()
+    session = db.session
+    examples = labelled_examples(session)
+    if not examples:
+        return {"trained": False, "reason": "no corrections yet"}
+    base = runtime.engine_for_batch(app, session).with_trained(None)
+    session.commit()
+    blob = train(base, examples)
+    trained = base.with_trained(blob)
+    user = session.get(User, requested_by) if requested_by else None
+    model = store_model(session, trained.model_version, blob, len(examples), {}, user)
+    session.commit()
+    enqueue.enqueue_reanalysis()
+    return {"trained": True, "version": model.version, "examples": len(examples)}
+
+
+def reanalyze_stale(chunk: int = 2000) -> dict[str, Any]:
+    """Send verbatims analysed by an older model or taxonomy back through analysis, a chunk at a time."""
+    from survey.services.learning import mark_stale_for_reanalysis
+    from webapp.extensions import db
+    from workers import enqueue, runtime
+
+    app = current_app._get_current_object()
+    session = db.session
+    engine = runtime.engine_for_batch(app, session)
+    ids = mark_stale_for_reanalysis(session, engine.model_version, limit=chunk)
+    session.commit()
+    for vid in ids:
+        enqueue.enqueue_analysis(vid)
+    if len(ids) == chunk:
+        enqueue.enqueue_reanalysis(continuation=True)
+    return {"requeued": len(ids), "model_version": engine.model_version}

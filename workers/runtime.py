@@ -13,7 +13,9 @@ from nlp.taxonomy import Taxonomy, TaxonomyCategory
 from survey.models import Category, Contact, User
 
 _lock = threading.Lock()
-_engine: Engine | None = None
+_engine: Engine | None = None  # the loaded base engine (model + spaCy), zero-shot
+_derived: dict[tuple[int | None, str], Engine] = {}  # siblings per (trained model id, taxonomy fingerprint)
+_people_signature: tuple[int, int, int, int] | None = None
 
 
 def taxonomy_from_db(session: Session) -> Taxonomy | None:
@@ -51,11 +53,50 @@ def load_engine(app: Flask, session: Session) -> Engine:
         return _engine
 
 
+def engine_for_batch(app: Flask, session: Session) -> Engine:
+    """The engine jobs should use now: the active trained model and the current taxonomy and names.
+
+    The heavy model is loaded once; switching trained model or taxonomy builds a cheap sibling engine.
+    """
+    from survey.services.learning import active_model
+
+    base = load_engine(app, session)
+    model = active_model(session)
+    taxonomy = taxonomy_from_db(session)
+    key = (model.id if model else None, taxonomy.fingerprint() if taxonomy else "default")
+    with _lock:
+        engine = _derived.get(key)
+        if engine is None:
+            engine = base if taxonomy is None else base.with_taxonomy(taxonomy)
+            if model is not None:
+                engine = engine.with_trained(model.blob)
+            _derived.clear()  # only the current combination is worth keeping
+            _derived[key] = engine
+    _refresh_people(session, engine)
+    return engine
+
+
+def _refresh_people(session: Session, engine: Engine) -> None:
+    """Rebuild the people ruler when staff or contacts changed (a cheap count/max query per batch)."""
+    global _people_signature
+    from sqlalchemy import func
+
+    sig = (
+        *session.execute(select(func.count(User.id), func.coalesce(func.max(User.id), 0))).one(),
+        *session.execute(select(func.count(Contact.id), func.coalesce(func.max(Contact.id), 0))).one(),
+    )
+    if sig != _people_signature or getattr(engine, "_feedloop_people_sig", None) != sig:
+        engine.set_known_people(known_people(session))
+        engine._feedloop_people_sig = sig  # type: ignore[attr-defined]
+        _people_signature = sig
+
+
 def install_engine(engine: Engine | None) -> None:
     """Use an already loaded engine (tests share one across the session; None forgets it)."""
     global _engine
     with _lock:
         _engine = engine
+        _derived.clear()
 
 
 def current_engine() -> Engine | None:

@@ -9,6 +9,7 @@ from survey.models.actions import (
     TaskEvent,
 )
 from survey.models.audit import AuditEvent
+from survey.models.learning import HumanLabel, ModelVersion
 from survey.models.feedback import Analysis, Category, Verbatim, VerbatimEmbedding
 from survey.models.surveys import Response, Survey
 from survey.models.users import ApiToken, User
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEvent",
     "Category",
     "Contact",
+    "HumanLabel",
+    "ModelVersion",
     "RecoveryTask",
     "RecoveryTaskVerbatim",
     "Response",

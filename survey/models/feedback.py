@@ -82,6 +82,7 @@ class Analysis(Base):
     category_keys: Mapped[list[str]] = mapped_column(default=list)
     clauses: Mapped[list[Any]] = mapped_column(default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)  # praise/referral/churn spans
+    corrected: Mapped[bool] = mapped_column(default=False)  # a person overrode some field
 
     verbatim: Mapped[Verbatim] = relationship()
 

@@ -132,6 +132,13 @@ def record_analysis(session: Session, verbatim: Verbatim, result: VerbatimAnalys
             )
         else:
             row.model, row.dim, row.vector = embedding_model, int(vector.size), vector.tobytes()
+    if exists is None:
+        session.flush()
+        from survey.services.learning import apply_human_labels
+
+        fresh = latest_analysis(session, verbatim.id)
+        if fresh is not None:
+            apply_human_labels(session, fresh)
     verbatim.analysis_status = "done"
     verbatim.analysis_error = None
     verbatim.analyzed_at = utcnow()

@@ -1,0 +1,35 @@
+"""Few-shot classification helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlp.evaluate import DataFileError
+from nlp.fewshot import read_labelled_texts, run_fewshot, sample_shots
+
+
+def test_sample_shots_is_per_class_and_deterministic() -> None:
+    """K examples per class, the same for the same seed."""
+    labels = ["a"] * 5 + ["b"] * 5
+    first = sample_shots(labels, 2, seed=1)
+    assert len(first) == 4 and (sample_shots(labels, 2, seed=1) == first).all()
+
+
+def test_reads_csv_and_jsonl(tmp_path: Path, fixtures_dir: Path) -> None:
+    """CSV text,category and JSONL text,label are both accepted; a bad line is named."""
+    texts, labels = read_labelled_texts(fixtures_dir / "fewshot_train.csv")
+    assert len(texts) == 12 and set(labels) == {"lost_card", "top_up", "exchange_rate"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a", "label": "x"}\n{oops\n')
+    with pytest.raises(DataFileError, match="line 2"):
+        read_labelled_texts(bad)
+
+
+def test_run_fewshot_reports_accuracy_per_seed(engine: object, fixtures_dir: Path) -> None:
+    """Accuracy for each seed and their mean on a tiny 3-class task."""
+    train = read_labelled_texts(fixtures_dir / "fewshot_train.csv")
+    test = read_labelled_texts(fixtures_dir / "fewshot_test.csv")
+    result = run_fewshot(engine.embed, train, test, shots=3, seeds=[0, 1])  # type: ignore[attr-defined]
+    assert len(result["accuracies"]) == 2 and 0.0 <= result["accuracy_mean"] <= 1.0
