@@ -11,7 +11,7 @@ THIRD_PARTY_TOOLS = [
     "netsuite", "sap", "workday", "linkedin", "sales navigator", "dropbox", "box.com", "sharepoint", "onedrive",
     "notion", "asana", "trello", "monday.com", "airtable", "tableau", "power bi", "looker", "segment", "twilio",
     "docusign", "calendly", "zoom", "webex", "teams integration", "github", "gitlab", "bitbucket", "confluence",
-    "servicenow", "dynamics", "zoho", "pipedrive", "gong", "outreach", "salesloft", "clari", "chrome extension",
+    "servicenow", "dynamics", "zoho", "azure ad", "entra id", "active directory", "ldap", "auth0", "pipedrive", "gong", "outreach", "salesloft", "clari", "chrome extension",
     "add-in", "plugin", "plug-in", "extension", "iframe", "embed",
 ]
 
@@ -26,6 +26,8 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
         "keep logging out", "logged out", "log out", "sign me out", "sign out", "randomly", "reset", "never arrive",
         "never arrives", "make stuff up", "made up", "hallucinate", "flaky", "intermittent", "quota exceeded",
         "fire twice", "stop firing", "stopped firing", "defect", "regression", "uptime", "down for",
+        "wrong", "duplicating", "401", "403", "404", "return an error", "returns an error", "lose", "send twice", "sent twice", "offline", "drop orders", "drops orders", "bounce",
+        "restore", "deleted", "missing data", "not loading", "won't load", "data is missing", "went missing",
     ],
     "performance": [
         "slow", "slowness", "slowly", "speed", "fast", "faster", "lag", "laggy", "latency", "load time", "to load",
@@ -38,17 +40,20 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
         "ease of use", "hard to find", "can't find anything", "navigation", "navigate", "ui", "ux", "interface",
         "user interface", "learning curve", "user-friendly", "user friendly", "cluttered", "dated", "convoluted",
         "layout", "redesign", "design", "hard to read", "impossible to read", "cumbersome", "tedious", "awkward",
-        "quick to learn", "easy to learn", "simple to use", "clean ui", "one by one", "painful", "scattered",
+        "quick to learn", "easy to learn", "to learn", "easy to set up", "simple to set up", "nightmare to", "simple to use", "clean ui", "one by one", "painful", "scattered",
         "menu", "menus", "find anything", "where did", "usability", "user experience", "admin experience",
         "mobile experience", "cut off", "barely needed training",
     ],
     "missing_features": [
-        "please add", "add a", "add an", "wish", "would love", "would be great if", "would be nice", "need a way",
+        "please add", "wish", "would love", "would be great if", "would be nice", "need a way",
         "feature request", "missing", "lack", "lacks", "lacking", "doesn't have", "don't have", "no way to",
         "support for", "roadmap", "would like", "can you add", "could you add", "pay extra for", "limited", "gap",
         "gaps", "not supported", "still can't", "is there a way", "option to", "ability to", "would be a 10 if",
         "if it had", "need more", "needs more", "more chart", "no sandbox", "offline mode", "dark mode",
         "not available", "doesn't support", "does not support", "can't do", "basic stuff", "need better",
+        "would be great to have", "would be nice to have", "nice to have", "please let", "please integrate",
+        "please support", "one ask", "one request", "add an option", "can we get", "could we get", "i'd like", "we'd like", "let us", "let admins",
+        "allow us", "allow admins", "i'd love", "we'd love", "would help", "never shipped", "still missing",
     ],
     "pricing_value": [
         "price", "pricing", "priced", "cost", "costs", "expensive", "pricey", "cheap", "cheaper", "value",
@@ -90,7 +95,9 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
         "over-promised", "sla", "qbr", "msa", "auto-renew", "auto-renewed", "notice", "check-in", "check-ins",
         "upsell", "relationship", "vendor", "partner", "communication", "nobody tells", "no one told",
         "heads up", "demo", "demoed", "point of contact", "account team", "executive sponsor", "rfp",
-        "procurement", "terms", "order form",
+        "procurement", "terms", "order form", "nobody told", "no one told", "told us", "without notice", "no notice",
+        "maintenance window", "kept changing", "keeps changing", "status page", "keep us informed",
+        "kept us informed", "keep our customers informed",
     ],
     "security_compliance": [
         "security", "secure", "sso", "saml", "scim", "mfa", "2fa", "two-factor", "permission", "permissions",
@@ -104,7 +111,9 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
 }
 
 # Guideline couplings: the first category implies the second ("SSO is both security and integrations").
+_IDENTITY = ["sso", "saml", "scim", "okta", "azure ad", "entra id", "single sign-on", "single sign on",
+             "identity provider", "onelogin", "ping identity", "auth0", "active directory", "ldap"]
 IMPLIED_PAIRS: list[tuple[str, str, list[str]]] = [
-    ("security_compliance", "integrations", ["sso", "saml", "scim", "okta", "azure ad", "single sign-on",
-                                             "identity provider", "google workspace sso", "onelogin"]),
+    ("security_compliance", "integrations", _IDENTITY),
+    ("integrations", "security_compliance", _IDENTITY),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,10 @@ DEFAULT_COMPETITORS: tuple[str, ...] = (
 ZS_SIM_WITH_RULE = 0.20
 ZS_SIM_ALONE = 0.55
 ANALYZE_CHUNK = 256
+POLARITIES = ("negative", "positive", "neutral")
+# a clause with no lexicon evidence takes the polarity its embedding is clearly closest to
+POLARITY_MARGIN = 0.08
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 class EngineLoadError(RuntimeError):
@@ -81,6 +86,7 @@ class Engine:
         self.nlp = nlp if nlp is not None else build_pipeline(settings.known_people)
         self.annotator = annotator if annotator is not None else RuleAnnotator(self.nlp, settings.competitors)
         self._proto_vectors, self._proto_owner = prototypes if prototypes is not None else self._prototypes()
+        self._polarity_vectors, self._polarity_owner = self._polarity_prototypes()
         self.model_version = self._version()
 
     # --- construction -----------------------------------------------------
@@ -138,6 +144,13 @@ class Engine:
                 owner.append(j)
         return self.encoder.embed(texts), np.asarray(owner, dtype=np.int64)
 
+    def _polarity_prototypes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of generic negative, positive and neutral statements (a lexicon-free polarity signal)."""
+        seeds = json.loads((DATA_DIR / "polarity_seeds.json").read_text("utf-8"))
+        texts = [t for pol in POLARITIES for t in seeds[pol]]
+        owner = [j for j, pol in enumerate(POLARITIES) for _ in seeds[pol]]
+        return self.encoder.embed(texts), np.asarray(owner, dtype=np.int64)
+
     def _version(self) -> str:
         """Identifier that changes with the encoder, the rules, the taxonomy or the trained model."""
         path = self.settings.model_path
@@ -187,20 +200,30 @@ class Engine:
             clause_vecs = doc_vec[None, :]
         clause_sim = _max_by_owner(clause_vecs @ self._proto_vectors.T, self._proto_owner, n_cat)
         doc_sim = _max_by_owner(doc_vec[None, :] @ self._proto_vectors.T, self._proto_owner, n_cat)[0]
+        polarity = _max_by_owner(clause_vecs @ self._polarity_vectors.T, self._polarity_owner, len(POLARITIES))
+        for clause, (neg, pos, neu) in zip(p.rules.clauses, polarity):
+            if neg - max(pos, neu) > POLARITY_MARGIN:
+                clause.fallback = "negative"
+            elif pos - max(neg, neu) > POLARITY_MARGIN:
+                clause.fallback = "positive"
+        margins = np.stack([polarity[:, 0] - np.maximum(polarity[:, 1], polarity[:, 2]),
+                            polarity[:, 1] - np.maximum(polarity[:, 0], polarity[:, 2])])
         hits = np.zeros(n_cat, dtype=np.float32)
         for j, key in enumerate(self.taxonomy.keys):
             if any(key in c.categories for c in p.rules.clauses):
                 hits[j] = 1.0
         return VerbatimFeatures(doc_embedding=doc_vec, clause_embeddings=clause_vecs, clause_similarity=clause_sim,
                                 doc_similarity=doc_sim, rule_hits=hits,
-                                rule_vector=rule_vector(p.rules, p.text, p.item.channel, p.item.score))
+                                rule_vector=np.concatenate([
+                                    rule_vector(p.rules, p.text, p.item.channel, p.item.score),
+                                    margins.max(axis=1).astype(np.float32)]))
 
     def _conclude(self, p: _Prepared) -> VerbatimAnalysis:
         """Combine rules, prototype similarity and trained heads into the final analysis."""
         rules, feats, channel = p.rules, p.features, p.item.channel
         shared = feats.shared()[None, :]
         heads = self.trained.heads if self.trained else {}
-        blank = not any(ch.isalnum() for ch in p.text)
+        blank = not any(ch.isalnum() or ord(ch) > 0x2000 for ch in p.text)
 
         # categories: trained head where one exists for the key, zero-shot otherwise
         cat_scores: dict[str, float] = {}

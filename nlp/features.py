@@ -17,7 +17,7 @@ RULE_FEATURES = (
     "rule_mixed", "rule_praise", "t_product", "t_support", "t_person", "t_company", "people", "referral",
     "churn", "competitors", "has_score", "score", "promoter", "passive", "detractor", "low_score",
     "log_len", "exclaim", "all_caps",
-) + tuple(f"ch_{c}" for c in CHANNELS)
+) + tuple(f"ch_{c}" for c in CHANNELS) + ("emb_neg_margin", "emb_pos_margin")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class VerbatimFeatures:
     clause_similarity: np.ndarray      # (k, categories): clause vs category prototype
     doc_similarity: np.ndarray         # (categories,)
     rule_hits: np.ndarray              # (categories,) 1 when a keyword rule fired
-    rule_vector: np.ndarray            # (len(RULE_FEATURES),)
+    rule_vector: np.ndarray            # (len(RULE_FEATURES),): rule evidence then embedding polarity margins
 
     def shared(self) -> np.ndarray:
         """The block every head reads: the verbatim embedding and rule evidence."""

@@ -12,6 +12,7 @@ helpful intuitive seamless seamlessly flawless flawlessly painless effortless el
 reliable dependable robust responsive knowledgeable patient friendly proactive professional courteous attentive
 top-notch first-class world-class spot-on killer exemplary kudos bravo
 excited excite enjoy enjoyed recommendable admire appreciate appreciated grateful thankful
+perfectly beautifully flawlessly brilliantly wonderfully superbly fantastically amazingly
 """.split())
 
 # Positive but lukewarm: makes a comment mixed next to a complaint, neutral on its own, never praise.
@@ -24,7 +25,7 @@ satisfactory sufficient serviceable usable
 MILD_POSITIVE = frozenset("""
 good nice happy pleased glad satisfied like useful handy easy simple clean quick fast smooth cool neat
 better improve improved improvement works worth valuable value convenient comfortable stable affordable
-cheap accurate clear efficient effective fix fixed resolve resolved solve solved
+accurate nicely smoothly clear efficient effective fix fixed resolve resolved solve solved
 """.split())
 
 NEGATIVE = frozenset("""
@@ -42,7 +43,9 @@ late overdue lacking lack lacks limited weak poorly badly worse worsen degrade d
 complaint complain struggle struggling concern concerned worry worried worrying risk blocker blocked block
 fiasco chaos chaotic sloppy shoddy subpar inferior flawed defective faulty corrupt corrupted duplicate
 duplicates misleading mislead overpromise overpromised unusable unworkable impossible inconvenient
-nickel-and-diming squeezed shakedown spam spammy noisy bloated
+nickel-and-diming squeezed shakedown spam spammy noisy bloated hassle offline bounce bounced drag thin
+cons downside downsides weakness weaknesses gripe gripes unanswered unresolved unfixed overdue chaotic
+broke crashing freezing lagging timeout timeouts disconnect disconnected outdated misleading
 """.split())
 
 # Tokens that flip or cancel the polarity of the next few words.
@@ -77,6 +80,9 @@ NEGATIVE_PHRASES = [
     "can't log", "can't access", "unable to", "locked out", "out of date", "hard to", "difficult to",
     "a lot of", "a joke", "what a", "not a priority", "behind a higher tier", "locked behind",
     "up in the air", "on our own", "a maze", "make stuff up", "makes stuff up", "nobody can", "no one can",
+    "never shipped", "no notice", "without notice", "without warning", "no warning", "send twice", "sent twice",
+    "charged twice", "drops orders", "dragged on", "drag on", "doesn't explain", "does not explain", "had to guess",
+    "kept changing", "keeps changing", "no answer", "not loading", "won't load", "doesn't load", "isn't working",
 ]
 
 # Request / wish markers: the clause asks for something; "love"/"great" inside it is not an evaluation.
@@ -86,7 +92,8 @@ REQUEST_PHRASES = [
     "would be great if", "would be nice if", "it'd be great", "would be nice", "would be great", "would be a 10",
     "wish", "feature request", "need a way", "needs a way", "we need", "i need", "need to be able",
     "please bring back", "bring back", "please make", "please fix", "pls fix", "please stop", "please allow",
-    "please let", "add a", "add an", "add the ability", "would help", "would really help", "i'd pay extra",
+    "please let", "one ask", "one request", "small ask", "please integrate", "please support", "would be great to have", "would be nice to have", "would be great to", "would be nice to",
+    "it'd be nice", "it'd be great", "add a", "add an", "add the ability", "would help", "would really help", "i'd pay extra",
     "only ask", "only thing", "only gripe", "only wish", "it would be", "would be even better",
     "is there a way", "is there any way", "any plans", "on the roadmap", "is there a roadmap",
 ]
@@ -104,7 +111,7 @@ CONTENT_PHRASES = ["no complaints", "nothing to complain", "all good", "happy wi
 # Gratitude strong enough to be praise ("thanks so much", "appreciate the quick help"); a bare "thanks" is not.
 GRATITUDE_PHRASES = [
     "thanks so much", "thank you so much", "thanks a lot", "thanks a ton", "many thanks", "huge thanks",
-    "big thanks", "really appreciate", "much appreciated", "greatly appreciated", "really appreciated",
+    "big thanks", "thanks again for", "thank you again for", "really appreciate", "much appreciated", "greatly appreciated", "really appreciated",
     "appreciate the", "appreciate it", "appreciate your", "appreciate you", "thank you properly",
     "you're a star", "you are a star", "deserve the credit", "deserves the credit", "whatever you did, thank you",
     "grateful", "thankful", "thank you for", "thanks for",
@@ -124,7 +131,12 @@ COMPANY_PHRASES = ["the team", "your team", "the company", "great company", "the
                    "great partner", "vendor partner", "best vendor", "customer success team", "cs team",
                    "onboarding team", "implementation team", "account team", "success team", "product team",
                    "love the team", "team is great", "team is responsive", "the team ships", "you all",
-                   "y'all", "the staff", "your staff", "great partner", "training program", "training programme"]
+                   "y'all", "the staff", "your staff", "great partner", "training program", "training programme",
+                   "partner", "vendor", "the company", "the folks", "your people", "whole team", "entire team",
+                   "job team", "onboarding crew", "success crew", "implementation crew"]
+# Programmes rather than people: a company target only when no named person is praised in the clause.
+PROGRAMME_PHRASES = ["training sessions", "training session", "webinars", "workshop", "workshops",
+                     "training program", "training programme", "onboarding program", "onboarding programme"]
 
 # Referral cues (lemma patterns are built from these in rules.py).
 REFERRAL_PHRASES = [
@@ -192,6 +204,8 @@ PERSON_AFTER = frozenset("""
 was is has had have did does went made helped solved fixed explained walked stayed handled knows knew fought
 got took set showed answered responded replied jumped turned listened deserves deserved and
 """.split())
+# "<Name> on your support desk", "<Name> from the onboarding team"
+ROLE_AFTER_RE = r"^(on|from|in|at|of)( the| your| our)? (support|success|customer|onboarding|sales|account|implementation|billing|help|service|solutions|partner|cs|technical|tech)\b"
 ROLE_AFTER_NAME = ["from support", "on the support team", "from the support team", "on the onboarding side",
                    "from customer success", "in support", "on support", "from your team", "from sales",
                    "and the support", "and the team", "and the support crew"]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
@@ -27,6 +28,7 @@ instance org portal module feature features team teams data reporting login sso 
 users inc ltd llc gmbh corp co platform software tool tools system systems version release edition
 """.split())
 # Prepositions that introduce tools and companies far more often than people.
+_ROLE_AFTER = re.compile(lexicon.ROLE_AFTER_RE)
 HONORIFICS = frozenset("mr mrs ms miss dr prof sir madam".split())
 THING_BEFORE = frozenset("in into onto via vs versus than like using from at on with to".split())
 
@@ -129,6 +131,7 @@ def build_pipeline(known_people: Iterable[str] = ()) -> Language:
     nlp.add_pipe("feedloop_people")
     nlp.initialize()
     _lemma_table.cache_clear()
+    _lemma_values.cache_clear()
     _LEMMA_SOURCE[0] = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
     set_known_people(nlp, known_people)
     return nlp
@@ -193,14 +196,20 @@ _LEMMA_SOURCE: list[object] = [None]
 
 
 @lru_cache(maxsize=1)
-def _lemma_table() -> dict[str, str]:
-    """The lookup lemma table as a plain dict (built once per process)."""
+def _lemma_table() -> Any:
+    """The lookup lemma table (a spaCy Table: string keys are hashed on access)."""
     table = _LEMMA_SOURCE[0]
     if table is None:
         from spacy.lookups import load_lookups
 
         table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-    return {key: value for key, value in table.items()} if hasattr(table, "items") else {}
+    return table
+
+
+@lru_cache(maxsize=1)
+def _lemma_values() -> frozenset[str]:
+    """Every lemma in the lookup table: the base forms of common English words."""
+    return frozenset(str(v) for v in _lemma_table().values())
 
 
 @lru_cache(maxsize=1)
@@ -224,7 +233,7 @@ def _evaluation_words() -> frozenset[str]:
 def _is_word(low: str) -> bool:
     """Whether a lower-cased token is a known common word (lexicons, lemma table, stoplist)."""
     return (low in lexicon.NOT_NAMES or low in _evaluation_words() or low in _lemma_table()
-            or low in _lemma_table().values())
+            or low in _lemma_values())
 
 
 def _name_shaped(token: Token) -> bool:
@@ -261,14 +270,15 @@ def _person_score(doc: Doc, token: Token, names: frozenset[str]) -> float:
     if prev is not None and prev.text == "," and prev2 is not None and prev2.lower_ in lexicon.PERSON_SIGNOFF \
             and (prev2.is_sent_start or prev2.i == 0):
         score += 2.0  # "Best, Dana" / "Thanks, Connor"
-    if (token.is_sent_start or token.i == 0) and nxt is not None and nxt.text == "," and not common:
-        score += 1.0  # vocative "Olga, we need to talk"
+    if (token.is_sent_start or token.i == 0) and nxt is not None and nxt.text == "," and not common \
+            and not low.endswith("ly"):
+        score += 1.5 if token.i == 0 else 1.0  # vocative "Olga, we need to talk"
     if nxt is not None and nxt.lower_ in ("'s", "’s") and nxt2 is not None and not nxt2.lower_ in THING_AFTER:
         score += 0.5
     if nxt is not None and nxt.lower_ in lexicon.PERSON_AFTER and not common:
         score += 0.5
     following = doc[token.i + 1:token.i + 6].text.lower()
-    if any(following.startswith(role) for role in lexicon.ROLE_AFTER_NAME):
+    if any(following.startswith(role) for role in lexicon.ROLE_AFTER_NAME) or _ROLE_AFTER.match(following):
         score += 1.5
     if nxt is not None and nxt.lower_ in THING_AFTER:
         score -= 2.0

@@ -19,7 +19,7 @@ CharSpan = tuple[int, int]
 # Positive words that evaluate but, per the labelling guidelines, are not praise on their own.
 NOT_PRAISE = frozenset({"happy", "pleased", "glad", "satisfied", "fixed", "resolved", "solved", "improve",
                         "stable", "fine", "accurate", "clear", "affordable", "cheap", "convenient", "comfortable",
-                        "better", "worth", "value", "valuable", "useful", "works", "excited", "excite",
+                        "better", "worth", "value", "valuable", "works", "excited", "excite",
                         "appreciate", "appreciated", "enjoy", "enjoyed", "grateful", "thankful"})
 PRODUCT_WORDS = frozenset("""
 product tool platform app software system solution feature features dashboard dashboards report reports reporting
@@ -50,8 +50,10 @@ class ClauseRules:
     second_person: bool = False
     support: bool = False
     company: bool = False
+    programme: bool = False
     product: bool = False
     categories: dict[str, CharSpan] = field(default_factory=dict)
+    fallback: str = "neutral"  # polarity from embedding similarity, used when no lexicon evidence fired
 
     @property
     def pos_score(self) -> float:
@@ -74,6 +76,8 @@ class ClauseRules:
             return "positive"
         if neg > pos:
             return "negative"
+        if pos == 0 and not self.request and not self.question:
+            return self.fallback
         return "neutral"
 
     @property
@@ -86,13 +90,13 @@ class ClauseRules:
         if not self.praise:
             return []
         targets: list[str] = []
-        if self.people or (self.vocative_people and self.second_person):
+        if self.people or (self.vocative_people and (self.second_person or self.gratitude)):
             targets.append("person")
             if self.support or channel == "support_ticket":
                 targets.append("support")
         elif self.support:
             targets.append("support")
-        if self.company:
+        if self.company or (self.programme and "person" not in targets):
             targets.append("company")
         if not targets or (self.product and "person" not in targets):
             targets.append("product")
@@ -112,8 +116,8 @@ class DocRules:
     @property
     def sentiment(self) -> str:
         """Zero-shot overall sentiment from clause evidence, following the labelling guidelines."""
-        has_pos = any((c.strong or c.mild or c.content or c.gratitude) and c.polarity == "positive"
-                      for c in self.clauses)
+        has_pos = any((c.strong or c.mild or c.content or c.gratitude or c.pos_score == 0)
+                      and c.polarity == "positive" for c in self.clauses)
         has_luke = any(c.lukewarm and c.polarity == "positive" for c in self.clauses)
         has_neg = any(c.polarity == "negative" for c in self.clauses)
         has_req = any(c.request for c in self.clauses)
@@ -139,7 +143,7 @@ class RuleAnnotator:
             "CONTENT": lexicon.CONTENT_PHRASES, "POSITIVE": lexicon.POSITIVE_PHRASES,
             "NEGATIVE": lexicon.NEGATIVE_PHRASES, "GRATITUDE": lexicon.GRATITUDE_PHRASES,
             "SARCASM": lexicon.SARCASM_CUES, "SUPPORT": lexicon.SUPPORT_PHRASES,
-            "COMPANY": lexicon.COMPANY_PHRASES,
+            "COMPANY": lexicon.COMPANY_PHRASES, "PROGRAMME": lexicon.PROGRAMME_PHRASES,
         }.items():
             self.phrases.add(label, [nlp.make_doc(p) for p in items])
         self.categories = PhraseMatcher(nlp.vocab, attr="LEMMA")
@@ -166,13 +170,21 @@ class RuleAnnotator:
                     hit = pattern.search(text, clause.start, clause.end)
                     if hit:
                         clause.categories[second] = (hit.start(), hit.end())
+        churn = churn_cues(text, self.competitors, people)
+        switches = [(m.start(), m.end()) for m in _VENDOR_SWITCH.finditer(text)] + churn
+        for clause in clauses:
+            hit = clause.categories.get("integrations")
+            if hit and any(s <= hit[0] and hit[1] <= e for s, e in switches):
+                del clause.categories["integrations"]
+            if channel == "support_ticket" and clause.praise and (clause.people or clause.vocative_people):
+                clause.categories.setdefault("support_service", clause.praise_cues[0])
         competitors = []
         if self.competitor_re is not None:
             canonical = {c.lower(): c for c in self.competitors}
             competitors = list(dict.fromkeys(canonical.get(m.group(0).lower(), m.group(0))
                                              for m in self.competitor_re.finditer(text)))
-        return DocRules(clauses=clauses, people=people, referral=referral_cues(lower),
-                        churn=churn_cues(text, self.competitors, people), competitors=competitors)
+        return DocRules(clauses=clauses, people=people, referral=referral_cues(lower), churn=churn,
+                        competitors=competitors)
 
     def _clause(self, doc: Doc, span: Span, phrase_hits: list[tuple[str, int, int]],
                 cat_hits: list[tuple[str, int, int]], person_spans: list[Span]) -> ClauseRules:
@@ -185,11 +197,13 @@ class RuleAnnotator:
                          key=lambda h: (_PHRASE_ORDER.get(h[0], 9), h[1], -(h[2] - h[1])))
         for label, s, e in ordered:
             char = (doc[s].idx, doc[e - 1].idx + len(doc[e - 1]))
-            if label in ("SUPPORT", "COMPANY"):
+            if label in ("SUPPORT", "COMPANY", "PROGRAMME"):
                 if label == "SUPPORT":
                     clause.support = True
-                else:
+                elif label == "COMPANY":
                     clause.company = True
+                else:
+                    clause.programme = True
                 continue
             if any(i in consumed for i in range(s, e)):
                 continue
@@ -231,6 +245,15 @@ class RuleAnnotator:
             if low in ("support", "helpdesk", "agent", "agents") or (low == "team" and token.i > 0
                                                                       and doc[token.i - 1].lower_ == "support"):
                 clause.support = True
+            if low in ("team", "crew", "folks", "guys", "people") and token.i > 0:
+                before = doc[token.i - 1].lower_
+                if before == "support":
+                    clause.support = True
+                elif before not in ("our", "my", "their", "sales", "dev", "finance", "it", "ops", "legal", "whole",
+                                    "entire", "product", "engineering", "docs") or token.i == span.start + 1:
+                    clause.company = clause.company or before in ("the", "your", "job", "great", "amazing",
+                                                                  "fantastic", "awesome", "the", "onboarding",
+                                                                  "success", "implementation", "account", "you")
             if low in PRODUCT_WORDS and low not in ("it", "this"):
                 clause.product = True
             if low in ("you", "your", "you're", "yourself") and not (
@@ -288,6 +311,8 @@ _REFERRAL = [re.compile(p) for p in (
     r"\bcustomer panel\b", r"\b(speak|present|talk) at\b[^.!?]{0,30}\b(webinar|conference|event|summit|meetup)\b",
     r"\bvouch\b", r"\bsing(ing)? your praises\b", r"\bintroduc(e|ed) you to\b",
     r"\b(other|more) teams\b[^.!?]{0,40}\bto sign up\b", r"\bword of mouth\b",
+    r"\b(showed|show|presented|present|demoed|demo|shared|talked about|spoke about)\b[^.!?]{0,40}\b(conference|meetup|summit|"
+    r"event|webinar|user group|panel)\b",
 )]
 _CHURN = [re.compile(p) for p in (
     r"\bcancel(l?ing|l?ed|lation|s)?\b", r"\b(not|n't|never|no longer)\b[^.!?]{0,25}\brenew", r"\bwon't be renewing\b",
@@ -302,7 +327,15 @@ _CHURN = [re.compile(p) for p in (
     r"\b(haven't|have not|hasn't|not yet) left\b", r"\bthinking (about|of) (leaving|switching|moving|cancell?ing)\b",
     r"\bgiving (it|you|them) until\b", r"\bforced to\b[^.!?]{0,20}\b(leave|switch|move|look)\b",
     r"\bconsolidat(e|ing) (onto|on|into)\b", r"\bcan't justify (renewing|the renewal|keeping)\b",
+    r"\blook(ing)? (for|into|around for) (another|a new|a different|other|a better|a cheaper)\b",
+    r"\b(find|found|pick|picked|get) (another|a different|a new|a cheaper|a better) (tool|vendor|provider|platform|"
+    r"solution|product|app|system|supplier)\b",
+    r"\bdone with (you|this|it|them|the product)\b", r"\b(to|will|'ll|gonna|going to|have to|forced to)\s+(leave|churn)\b",
+    r"\bcompar(e|ing) (you|it|this|them|the product)\b[^.!?]{0,15}\b(with|to|against)\b",
+    r"\b(no choice but|no option but) to (leave|switch|move|cancel)\b",
 )]
+_VENDOR_SWITCH = re.compile(r"\b(switch|switched|switching|move|moved|moving|migrate|migrated|migrating|came|coming)"
+                            r"\s+(over\s+)?(from|to|off)\s+[\w.&-]+(\s+[A-Z][\w.&-]*)?")
 _CHURN_EXCLUDE = re.compile(
     r"(switched from|moved from|migrated from|switching would|moving would|would have left|'d have left|"
     r"'d probably have left|would probably have left|left the company|leaves the company|rep leaves|"
@@ -358,8 +391,8 @@ def churn_cues(text: str, competitors: Sequence[str], people: Sequence[str]) -> 
 
 # --- internals -------------------------------------------------------------
 
-_PHRASE_ORDER = {"REQUEST": 0, "SARCASM": 1, "CONTENT": 2, "LUKEWARM": 3, "GRATITUDE": 4, "NEGATIVE": 5,
-                 "POSITIVE": 6, "SUPPORT": 7, "COMPANY": 7}
+_PHRASE_ORDER = {"SARCASM": 0, "LUKEWARM": 1, "CONTENT": 2, "REQUEST": 3, "GRATITUDE": 4, "NEGATIVE": 5,
+                 "POSITIVE": 6, "SUPPORT": 7, "COMPANY": 7, "PROGRAMME": 7}
 _EXTRA_POSITIVE = frozenset({"patiently", "quickly", "helpful", "thank-you", "love", "like"})
 _ALL_WORDS = lexicon.STRONG_POSITIVE | lexicon.MILD_POSITIVE | lexicon.LUKEWARM | lexicon.NEGATIVE | _EXTRA_POSITIVE
 

@@ -49,8 +49,10 @@ def test_run_starts_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLOOP_")}
     env["FEEDLOOP_INSTANCE_PATH"] = str(tmp_path / "instance")
     exe = ROOT / ".venv" / "bin" / "feedloop"
+    log_path = tmp_path / "run.log"
+    log = log_path.open("w")  # a file, not a pipe: an unread pipe would block the chatty children
     proc = subprocess.Popen([str(exe), "run", "--port", str(port), "--web-workers", "1"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 240
@@ -62,7 +64,7 @@ def test_run_starts_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                     break
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert proc.poll() is None, log_path.read_text()[-3000:]
             time.sleep(1)
         assert health and health["redis"]["ok"] and health["workers"]["count"] >= 1, health
 
@@ -86,10 +88,12 @@ def test_run_starts_everything_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGINT) if proc.poll() is None else None
         try:
-            out, _ = proc.communicate(timeout=60)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
+            proc.wait()
+        log.close()
+    out = log_path.read_text()
     assert "Demo logins" in out and "csm@example.com" in out
     assert proc.returncode == 0, out[-3000:]
     # Every child is gone: nothing listens on the port any more.

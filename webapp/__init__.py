@@ -10,9 +10,10 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints. No I/O beyond reading config and the instance secret."""
-    from webapp import admin, api, auth, errors, health, public, security, staff
+    from webapp import admin, api, auth, errors, health, public, security, staff, surveys_admin
     from webapp.config import load_config
-    from webapp.extensions import csrf, db, htmx, limiter, login_manager, redis_client
+    from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, redis_client
+    from webapp.public.i18n import select_locale
 
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDLOOP_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path)
@@ -24,11 +25,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(surveys_admin.bp)
+    app.register_blueprint(surveys_admin.api_bp, url_prefix="/api/v1")
     app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
     admin.init_app(app)

@@ -34,6 +34,23 @@ class Defaults:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     SLA_BUSINESS_DAYS = {"high": 1, "medium": 3, "low": 5}
     HIGH_ARR = 100_000
+    # Survey channels (issue 4). SMTP_HOST unset: development, emails only land in the outbox page.
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int | None = None  # default 25, or 465 with SMTP_SSL
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    SMTP_SSL = False
+    SMTP_TIMEOUT = 15
+    MAIL_FROM = "Feedloop surveys <surveys@feedloop.localhost>"
+    PUBLIC_BASE_URL: str | None = None  # links in emails sent by jobs; default http://127.0.0.1:5000
+    FATIGUE_DAYS = 90  # no contact is asked more than once per this many days, across all surveys
+    ONE_CLICK_MAX_AGE_DAYS = 30  # score links in emails expire after this
+    COMMENT_LINK_MAX_AGE_HOURS = 72  # the comment step after a score stays open this long
+    WIDGET_TOKEN_MAX_AGE_SECONDS = 86_400  # a widget form older than this asks to be reloaded
+    PROGRAMME_INTERVAL_SECONDS = 3600  # how often relationship programmes look for contacts due
+    EMAIL_MAX_ATTEMPTS = 4  # first try plus JOB_RETRY_INTERVALS retries
+    BABEL_DEFAULT_LOCALE = "en"
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:

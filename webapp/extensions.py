@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 from flask import Flask, current_app, g
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -62,6 +63,7 @@ redis_client = RedisClient()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
+babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

@@ -11,6 +11,7 @@ from survey.models.actions import (
 from survey.models.audit import AuditEvent
 from survey.models.learning import HumanLabel, ModelVersion
 from survey.models.feedback import Analysis, Category, Verbatim, VerbatimEmbedding
+from survey.models.outbox import OutboxEmail
 from survey.models.surveys import Response, Survey
 from survey.models.users import ApiToken, User
 
@@ -25,6 +26,7 @@ __all__ = [
     "Contact",
     "HumanLabel",
     "ModelVersion",
+    "OutboxEmail",
     "RecoveryTask",
     "RecoveryTaskVerbatim",
     "Response",

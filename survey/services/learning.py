@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nlp.training import LabelledExample
@@ -164,7 +164,7 @@ def mark_stale_for_reanalysis(session: Session, current_model_version: str, limi
     """Verbatims whose newest analysis came from another model version go back to pending (in chunks)."""
     latest = (
         select(Analysis.verbatim_id, Analysis.model_version)
-        .where(Analysis.id.in_(select(_max_analysis_ids())))
+        .where(Analysis.id.in_(_max_analysis_ids()))
         .subquery()
     )
     ids = session.scalars(
@@ -184,6 +184,5 @@ def mark_stale_for_reanalysis(session: Session, current_model_version: str, limi
 
 
 def _max_analysis_ids() -> Any:
-    from sqlalchemy import func
-
+    """The newest analysis id of every verbatim."""
     return select(func.max(Analysis.id)).group_by(Analysis.verbatim_id)
