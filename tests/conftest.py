@@ -80,7 +80,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     from webapp.migrate import alembic_config
 
     _reset_schema(application)
-    command.upgrade(alembic_config(application), "head")
+    command.upgrade(alembic_config(application), "heads")
     yield application
     from webapp.extensions import db
 

@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints. No I/O beyond reading config and the instance secret."""
-    from webapp import admin, api, auth, errors, health, public, security, staff, surveys_admin
+    from webapp import admin, advocacy, api, auth, errors, health, insights, public, recovery, security, staff, surveys_admin
     from webapp.config import load_config
     from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, redis_client
     from webapp.public.i18n import select_locale
@@ -34,6 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(surveys_admin.bp)
     app.register_blueprint(surveys_admin.api_bp, url_prefix="/api/v1")
     app.register_blueprint(staff.bp)
+    app.register_blueprint(recovery.bp)
+    app.register_blueprint(insights.bp)
+    app.register_blueprint(advocacy.bp)
     app.register_blueprint(health.bp)
     admin.init_app(app)
     errors.init_app(app)
