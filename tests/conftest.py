@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -110,7 +112,8 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     from webapp.extensions import db, get_redis
 
     with db.get_engine(application).begin() as conn:
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        existing = set(inspect(conn).get_table_names())
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
         else:
@@ -120,6 +123,16 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         get_redis(application).flushdb()
     except redis.exceptions.ConnectionError:
         pass  # a test stopped Redis on purpose
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served by a threaded WSGI server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture

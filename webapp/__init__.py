@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    api.init_app(app)
     app.register_blueprint(surveys_admin.bp)
     app.register_blueprint(surveys_admin.api_bp, url_prefix="/api/v1")
     app.register_blueprint(staff.bp)

@@ -97,14 +97,23 @@ def api_token() -> None:
 @api_token.command("create")
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(["admin", "csm", "product", "marketing"]))
+@click.option("--user", "user_email", default=None, help="Staff user the token acts for (csm tokens see that user's tasks).")
 @with_appcontext
-def api_token_create(name: str, role: str) -> None:
+def api_token_create(name: str, role: str, user_email: str | None) -> None:
     """Create a token; it is printed once, as the last line, and only its hash is stored."""
+    from sqlalchemy import select
+
+    from survey.models import User
     from survey.services.users import UserError, create_api_token
     from webapp.extensions import db as database
 
+    acting = None
+    if user_email:
+        acting = database.session.scalar(select(User).where(User.email == user_email.strip().lower()))
+        if acting is None:
+            raise click.BadParameter(f"there is no staff user {user_email}", param_hint="--user")
     try:
-        token, plain = create_api_token(database.session, name, role)
+        token, plain = create_api_token(database.session, name, role, acting)
     except UserError as exc:
         raise click.UsageError(str(exc)) from None
     database.session.commit()
@@ -316,14 +325,22 @@ def _print_banner(host: str, port: int, demo: bool) -> None:
     click.echo("\n".join(lines), err=True)
 
 
-def _register_plugins() -> None:
-    """Subcommands owned by other packages."""
-    from nlp.cli import nlp_cli
+class _LazyNlpGroup(click.Group):
+    """`feedloop nlp …`, imported only when used: spaCy and torch make every other command slow otherwise."""
 
-    main.add_command(nlp_cli, "nlp")
+    def _real(self) -> click.Group:
+        from nlp.cli import nlp_cli
+
+        return nlp_cli
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
 
 
-_register_plugins()
+main.add_command(_LazyNlpGroup("nlp", help="Analyse verbatims and measure the NLP engine (evaluate, analyze, fewshot, bench)."))
 
 if __name__ == "__main__":
     main()

@@ -52,14 +52,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, name: str, role: str) -> tuple[ApiToken, str]:
+def create_api_token(session: Session, name: str, role: str, user: User | None = None) -> tuple[ApiToken, str]:
     """A new bearer token; the plain token is returned once and never stored."""
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)} (got {role!r}).")
     if not name.strip() or len(name) > 100:
         raise UserError("name must be 1-100 characters.")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name.strip(), role=role, token_hash=hash_token(plain), prefix=plain[:10])
+    token = ApiToken(name=name.strip(), role=role, token_hash=hash_token(plain), prefix=plain[:10],
+                     created_by_id=user.id if user else None)
     session.add(token)
     session.flush()
     return token, plain
