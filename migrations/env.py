@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 import survey.models  # noqa: F401  (registers every table on the metadata)
 from survey.database import Base, make_engine
+from survey.models.insights import include_in_autogenerate  # full-text search objects are per dialect
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,7 +22,8 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     """Emit SQL without a connection."""
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
+                      include_object=include_in_autogenerate)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,7 +33,7 @@ def run_migrations_online() -> None:
     engine = make_engine(_url(), poolclass=pool.NullPool) if not _url().startswith("sqlite") else make_engine(_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_object=include_in_autogenerate)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

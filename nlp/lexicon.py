@@ -82,7 +82,9 @@ NEGATIVE_PHRASES = [
     "up in the air", "on our own", "a maze", "make stuff up", "makes stuff up", "nobody can", "no one can",
     "never shipped", "no notice", "without notice", "without warning", "no warning", "send twice", "sent twice",
     "charged twice", "drops orders", "dragged on", "drag on", "doesn't explain", "does not explain", "had to guess",
-    "kept changing", "keeps changing", "no answer", "not loading", "won't load", "doesn't load", "isn't working",
+    "kept changing", "keeps changing", "no answer", "please fix", "pls fix", "please correct", "please escalate",
+    "been waiting", "still chasing", "been chasing", "can't work", "cannot work", "used to be great", "used to be good",
+    "used to be better", "signs me out", "logged out", "capped at", "not loading", "won't load", "doesn't load", "isn't working",
 ]
 
 # Request / wish markers: the clause asks for something; "love"/"great" inside it is not an evaluation.
@@ -91,7 +93,7 @@ REQUEST_PHRASES = [
     "could you", "would you", "would love", "i'd love", "we'd love", "would like", "i'd like", "we'd like",
     "would be great if", "would be nice if", "it'd be great", "would be nice", "would be great", "would be a 10",
     "wish", "feature request", "need a way", "needs a way", "we need", "i need", "need to be able",
-    "please bring back", "bring back", "please make", "please fix", "pls fix", "please stop", "please allow",
+    "please bring back", "bring back", "please make", "please stop", "please allow",
     "please let", "one ask", "one request", "small ask", "please integrate", "please support", "would be great to have", "would be nice to have", "would be great to", "would be nice to",
     "it'd be nice", "it'd be great", "add a", "add an", "add the ability", "would help", "would really help", "i'd pay extra",
     "only ask", "only thing", "only gripe", "only wish", "it would be", "would be even better",

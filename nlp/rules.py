@@ -116,10 +116,11 @@ class DocRules:
     @property
     def sentiment(self) -> str:
         """Zero-shot overall sentiment from clause evidence, following the labelling guidelines."""
+        both = [c for c in self.clauses if (c.strong or c.mild) and c.negative and not c.sarcasm]
         has_pos = any((c.strong or c.mild or c.content or c.gratitude or c.pos_score == 0)
-                      and c.polarity == "positive" for c in self.clauses)
+                      and c.polarity == "positive" for c in self.clauses) or bool(both) or bool(self.referral)
         has_luke = any(c.lukewarm and c.polarity == "positive" for c in self.clauses)
-        has_neg = any(c.polarity == "negative" for c in self.clauses)
+        has_neg = any(c.polarity == "negative" for c in self.clauses) or bool(both)
         has_req = any(c.request for c in self.clauses)
         if has_neg and (has_pos or has_luke):
             return "mixed"

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 # Rule and per-category evidence weigh more than any single embedding dimension.
 RULE_WEIGHT = 3.0
+EMBED_WEIGHT = 1.0
 C_GRID = (0.05, 0.2, 1.0)
 FOLDS = 5
 MIN_POSITIVES = 3
@@ -135,6 +136,7 @@ def _scaler(x: np.ndarray, n_weighted_from: int) -> tuple[np.ndarray, np.ndarray
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     scale = scale.copy()
+    scale[:n_weighted_from] /= EMBED_WEIGHT
     scale[n_weighted_from:] /= RULE_WEIGHT
     return mean.astype(np.float32), scale.astype(np.float32)
 

@@ -12,6 +12,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints. No I/O beyond reading config and the instance secret."""
     from webapp import admin, advocacy, api, auth, errors, health, insights, public, recovery, security, staff, surveys_admin
     from webapp.config import load_config
+    from workers import webhook_jobs
     from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, redis_client
     from webapp.public.i18n import select_locale
 
@@ -40,5 +41,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     admin.init_app(app)
     errors.init_app(app)
+    webhook_jobs.install()
     security.init_app(app)
     return app

@@ -32,8 +32,15 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not turn accepted answers into 500s
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    WEBHOOK_TIMEOUT_SECONDS = 10
     SLA_BUSINESS_DAYS = {"high": 1, "medium": 3, "low": 5}
     HIGH_ARR = 100_000
+    # Recovery workflow (issue 5).
+    FOLLOWUP_DAYS = 30  # a resolved task's contact gets a follow-up survey this many days later
+    FOLLOWUP_SURVEY_KEY: str | None = None  # survey for follow-ups; default: the survey the contact last answered
+    DIGEST_HOUR = 8  # UTC hour after which each CSM's daily digest goes out (weekdays)
+    ESCALATE_PRIORITIES = ["high"]  # overdue tasks of these priorities are escalated to the admins
+    SLA_DUE_SOON_HOURS = 24  # a task due within this many hours is shown as "due soon"
     # Survey channels (issue 4). SMTP_HOST unset: development, emails only land in the outbox page.
     SMTP_HOST: str | None = None
     SMTP_PORT: int | None = None  # default 25, or 465 with SMTP_SSL
@@ -51,6 +58,14 @@ class Defaults:
     PROGRAMME_INTERVAL_SECONDS = 3600  # how often relationship programmes look for contacts due
     EMAIL_MAX_ATTEMPTS = 4  # first try plus JOB_RETRY_INTERVALS retries
     BABEL_DEFAULT_LOCALE = "en"
+    # Advocate hub (issue 7).
+    ASK_BUDGET_DAYS = 30  # at most one ask per contact per this many days, surveys and advocacy asks together
+    INVITE_LINK_MAX_AGE_DAYS = 21  # accept/decline links expire, and the invite with them
+    REVIEW_SITE_URLS = {  # where a review-campaign invite sends a customer who accepts
+        "g2": "https://www.g2.com/",
+        "capterra": "https://www.capterra.com/",
+        "trustradius": "https://www.trustradius.com/",
+    }
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:

@@ -86,6 +86,14 @@ def enqueue_reanalysis(continuation: bool = False) -> Job | None:
                            job_timeout=600)
 
 
+def enqueue_webhook_delivery(delivery_id: int) -> Job | None:
+    """Queue one webhook delivery (retried with backoff while the receiver refuses it)."""
+    from workers import webhook_jobs
+
+    return _enqueue_unique("default", webhook_jobs.deliver_webhook, delivery_id,
+                           job_id=f"deliver-webhook-{delivery_id}", job_timeout=60, retry=_retry())
+
+
 def schedule_sweep(after_seconds: int) -> Job | None:
     """Keep one sweep scheduled per time slot, whichever worker asks first."""
     queue = get_queue("default")
@@ -104,3 +112,110 @@ def schedule_sweep(after_seconds: int) -> Job | None:
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         log.warning("Redis unavailable, sweep not scheduled: %s", exc)
         return None
+
+
+def enqueue_send_email(outbox_id: int) -> Job | None:
+    """Queue the delivery of one outbox email; its id makes a second request a no-op."""
+    from workers import email_jobs
+
+    return _enqueue_unique(
+        "email",
+        email_jobs.send_survey_email,
+        outbox_id,
+        job_id=f"send-email-{outbox_id}",
+        job_timeout=120,
+        retry=_retry(),
+    )
+
+
+def schedule_programmes(after_seconds: int) -> Job | None:
+    """Keep one relationship-programme run scheduled per time slot, whichever sweep asks first."""
+    from workers import email_jobs
+
+    queue = get_queue("default")
+    try:
+        from rq.utils import now
+
+        due = now() + timedelta(seconds=after_seconds)
+        slot = int(due.timestamp()) // max(after_seconds, 1)
+        try:
+            return queue.enqueue_at(due, email_jobs.run_programmes, job_id=f"run-programmes-{slot}", unique=True,
+                                    failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL, job_timeout=1800)
+        except DuplicateJobError:
+            return None
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("Redis unavailable, programme run not scheduled: %s", exc)
+        return None
+
+
+# ---------------------------------------------------------------- recovery workflow (issue 5)
+
+
+def enqueue_recovery_check() -> Job | None:
+    """Queue one pass over recovery tasks (escalations, follow-ups, digests, follow-up answers); one at a time."""
+    from workers import recovery_jobs
+
+    return _enqueue_unique("default", recovery_jobs.check_recovery_tasks, job_id="check-recovery-tasks",
+                           job_timeout=600)
+
+
+def enqueue_escalation(task_id: int) -> Job | None:
+    """Queue the escalation of an overdue task to the admins; the task row says whether it already happened."""
+    from workers import recovery_jobs
+
+    return _enqueue_unique("email", recovery_jobs.escalate_task, task_id, job_id=f"escalate-task-{task_id}",
+                           job_timeout=120, retry=_retry())
+
+
+def enqueue_digest(user_id: int, day: str) -> Job | None:
+    """Queue a CSM's daily digest; the outbox's event key makes it once per CSM and day."""
+    from workers import recovery_jobs
+
+    return _enqueue_unique("email", recovery_jobs.send_digest, user_id, day, job_id=f"send-digest-user-{user_id}",
+                           job_timeout=120, retry=_retry())
+
+
+def enqueue_followup(task_id: int) -> Job | None:
+    """Queue the follow-up survey of a resolved task; the task row remembers the email it sent."""
+    from workers import recovery_jobs
+
+    return _enqueue_unique("email", recovery_jobs.send_followup, task_id, job_id=f"send-followup-task-{task_id}",
+                           job_timeout=120, retry=_retry())
+
+
+def enqueue_praise_notices(verbatim_id: int) -> Job | None:
+    """Queue the CSM emails for praise in this verbatim; the notices' emailed_at makes a rerun send nothing."""
+    from workers import advocacy_jobs
+
+    return _enqueue_unique("email", advocacy_jobs.notify_praise, verbatim_id,
+                           job_id=f"notify-praise-verbatim-{verbatim_id}", job_timeout=120, retry=_retry())
+
+
+def enqueue_scheduled_invite(invite_id: int, at: Any = None) -> Job | None:
+    """Send an approved invite when its contact's ask budget opens (at `at`, a naive UTC datetime, or now)."""
+    from datetime import UTC
+
+    from workers import advocacy_jobs
+
+    job_id = f"send-invite-{invite_id}"
+    if at is None:
+        return _enqueue_unique("email", advocacy_jobs.send_scheduled_invite, invite_id, job_id=job_id,
+                               job_timeout=120, retry=_retry())
+    queue = get_queue("email")
+    try:
+        try:
+            Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer).delete()
+        except NoSuchJobError:
+            pass
+        return queue.enqueue_at(at.replace(tzinfo=UTC), advocacy_jobs.send_scheduled_invite, invite_id,
+                                job_id=job_id, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL, job_timeout=120)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("Redis unavailable, %s left for the advocacy sweep: %s", job_id, exc)
+        return None
+
+
+def enqueue_advocacy_sweep() -> Job | None:
+    """Queue one advocacy sweep (expiries, lifted holds, scheduled sends); one at a time."""
+    from workers import advocacy_jobs
+
+    return _enqueue_unique("default", advocacy_jobs.sweep_advocacy, job_id="sweep-advocacy", job_timeout=600)

@@ -89,6 +89,10 @@ def act_on_verbatim(verbatim_id: int) -> dict[str, Any]:
         session, verbatim, sla_days=dict(app.config["SLA_BUSINESS_DAYS"]), high_arr=int(app.config["HIGH_ARR"])
     )
     session.commit()
+    if outcome.advocate_flag_id:  # praise may owe the account's CSM a notice email
+        from workers import enqueue
+
+        enqueue.enqueue_praise_notices(verbatim_id)
     return {"verbatim_id": verbatim_id, **outcome.__dict__}
 
 
@@ -100,6 +104,8 @@ def sweep() -> dict[str, int]:
     app = current_app._get_current_object()
     counts = sweep_once(app)
     enqueue.schedule_sweep(int(app.config["SWEEP_INTERVAL_SECONDS"]))
+    enqueue.schedule_programmes(int(app.config["PROGRAMME_INTERVAL_SECONDS"]))  # survey emails (issue 4)
+    enqueue.enqueue_recovery_check()  # escalations, follow-up surveys, digests (issue 5)
     return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from survey.services.analysis import needing_work, stale_claims
+from survey.services.webhooks import pending_deliveries
 from webapp.extensions import db
 from workers import enqueue
 
@@ -17,7 +18,11 @@ def sweep_once(app: Flask, *, pending_after: int | None = None) -> dict[str, int
     after = int(app.config["SWEEP_PENDING_AFTER_SECONDS"]) if pending_after is None else pending_after
     to_analyze, to_act = needing_work(session, after)
     session.commit()
+    deliveries = pending_deliveries(session, after)
+    session.commit()
+    for delivery_id in deliveries:
+        enqueue.enqueue_webhook_delivery(delivery_id)
     queued = sum(1 for vid in to_analyze if enqueue.enqueue_analysis(vid) is not None)
     acted = sum(1 for vid in to_act if enqueue.enqueue_actions(vid) is not None)
     return {"freed_claims": freed, "analysis_pending": len(to_analyze), "analysis_enqueued": queued,
-            "actions_pending": len(to_act), "actions_enqueued": acted}
+            "actions_pending": len(to_act), "actions_enqueued": acted, "webhooks_pending": len(deliveries)}

@@ -8,7 +8,27 @@ from survey.models.actions import (
     RecoveryTaskVerbatim,
     TaskEvent,
 )
+from survey.models.advocacy import (
+    AdvocacyActivity,
+    Advocate,
+    ChampionMove,
+    InviteTemplate,
+    PraiseNotice,
+    ReviewCampaign,
+)
 from survey.models.audit import AuditEvent
+from survey.models.insights import (
+    FixMessage,
+    FixNote,
+    InsightFact,
+    InsightFactCategory,
+    InsightSyncState,
+    ReanalysisRun,
+    Theme,
+    ThemeMember,
+    ThemeRun,
+)
+from survey.models.integrations import WebhookDelivery, WebhookEndpoint
 from survey.models.learning import HumanLabel, ModelVersion
 from survey.models.feedback import Analysis, Category, Verbatim, VerbatimEmbedding
 from survey.models.outbox import OutboxEmail
@@ -17,22 +37,39 @@ from survey.models.users import ApiToken, User
 
 __all__ = [
     "Account",
+    "AdvocacyActivity",
     "AdvocacyInvite",
+    "Advocate",
     "AdvocateFlag",
     "Analysis",
     "ApiToken",
     "AuditEvent",
     "Category",
+    "ChampionMove",
     "Contact",
+    "FixMessage",
+    "FixNote",
     "HumanLabel",
+    "InsightFact",
+    "InsightFactCategory",
+    "InsightSyncState",
+    "InviteTemplate",
     "ModelVersion",
     "OutboxEmail",
+    "PraiseNotice",
+    "ReanalysisRun",
     "RecoveryTask",
     "RecoveryTaskVerbatim",
     "Response",
+    "ReviewCampaign",
     "Survey",
     "TaskEvent",
+    "Theme",
+    "ThemeMember",
+    "ThemeRun",
     "User",
     "Verbatim",
     "VerbatimEmbedding",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

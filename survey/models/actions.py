@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey.database import Base, utcnow
 from survey.models.accounts import Account, Contact
 from survey.models.feedback import Verbatim
+from survey.models.outbox import OutboxEmail  # noqa: F401  (the follow-up email's table must be mapped first)
+from survey.models.surveys import Response
 from survey.models.users import User
 
 TASK_STATUSES = ("open", "contacted", "in_progress", "resolved", "unresolvable")
@@ -41,15 +43,24 @@ class RecoveryTask(Base):
     priority_score: Mapped[float] = mapped_column(default=0.0)
     reason: Mapped[str] = mapped_column(String(20))  # detractor | churn_risk
     score: Mapped[int | None]
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_contacted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
+    # Recovery workflow (issue 5): why the task ranks high, who took it, escalation and the follow-up survey.
+    churn_risk: Mapped[bool] = mapped_column(default=False)
+    claimed_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    outcome_code: Mapped[str | None] = mapped_column(String(30))
+    followup_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    followup_email_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_emails.id", ondelete="SET NULL"))
+    followup_response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
 
     account: Mapped[Account | None] = relationship()
     contact: Mapped[Contact | None] = relationship()
     owner: Mapped[User | None] = relationship()
+    followup_response: Mapped[Response | None] = relationship()
     links: Mapped[list[RecoveryTaskVerbatim]] = relationship(
         back_populates="task", order_by="RecoveryTaskVerbatim.id"
     )
@@ -102,6 +113,8 @@ class AdvocateFlag(Base):
     kind: Mapped[str] = mapped_column(String(30))
     praise_targets: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Advocate hub (issue 7): marketing can dismiss a flag that is not really an advocate.
+    dismissed_at: Mapped[datetime | None]
 
     verbatim: Mapped[Verbatim] = relationship()
     contact: Mapped[Contact | None] = relationship()
@@ -130,7 +143,24 @@ class AdvocacyInvite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
+    # Advocate hub (issue 7): who it is for, review-site campaigns, the signed links, hold and schedule.
+    advocate_type: Mapped[str | None] = mapped_column(String(20))
+    site: Mapped[str | None] = mapped_column(String(30))  # g2 | capterra | trustradius for review-site asks
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("review_campaigns.id", ondelete="SET NULL"),
+                                                    index=True)
+    link_nonce: Mapped[str | None] = mapped_column(String(32))  # cleared once the customer answers: single use
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    send_after: Mapped[datetime | None] = mapped_column(index=True)  # approved, waiting for the ask budget
+    expires_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    held_from: Mapped[str | None] = mapped_column(String(20))  # the status to return to when the hold lifts
+    hold_reason: Mapped[str | None] = mapped_column(String(200))
+    response_note: Mapped[str | None] = mapped_column(Text)  # what the customer wrote when answering
+    outbox_email_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_emails.id", ondelete="SET NULL"))
 
     contact: Mapped[Contact] = relationship()
     account: Mapped[Account | None] = relationship()
     verbatim: Mapped[Verbatim | None] = relationship()
+    approved_by: Mapped[User | None] = relationship()
+    outbox_email: Mapped[OutboxEmail | None] = relationship()

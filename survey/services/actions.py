@@ -10,16 +10,13 @@ from sqlalchemy.orm import Session
 from survey.models import (
     AdvocacyInvite,
     AdvocateFlag,
-    Contact,
-    RecoveryTask,
     Response,
     Survey,
     Verbatim,
 )
-from survey.models.actions import OPEN_TASK_STATUSES
 from survey.scoring import bucket
 from survey.services.analysis import latest_analysis
-from survey.services.invites import draft_invite
+from survey.services.advocacy import advocacy_follow_up
 from survey.services.recovery import open_or_join_task
 
 
@@ -46,7 +43,6 @@ def act_on_verbatim(
     kind = survey.kind if survey else None
     score_bucket = bucket(kind, score) if kind else None
     churn = bool(analysis and analysis.churn_risk)
-    praise = bool(analysis and analysis.praise)
 
     if score_bucket == "detractor" or churn:
         reason = "detractor" if score_bucket == "detractor" else "churn_risk"
@@ -55,54 +51,13 @@ def act_on_verbatim(
         )
         outcome.recovery_task_id = task.id
 
-    if analysis and (praise or analysis.referral_signal):
-        flag_kind = (
-            "promoter_praise"
-            if praise and score_bucket == "promoter"
-            else "unsolicited_praise"
-            if praise
-            else "referral"
-        )
-        flag = session.scalar(select(AdvocateFlag).where(AdvocateFlag.verbatim_id == verbatim.id))
-        if flag is None:
-            flag = AdvocateFlag(
-                verbatim_id=verbatim.id,
-                contact_id=verbatim.contact_id,
-                account_id=verbatim.account_id,
-                kind=flag_kind,
-                praise_targets=list(analysis.praise_targets),
-            )
-            session.add(flag)
-            session.flush()
-        outcome.advocate_flag_id = flag.id
-
-    if praise and score_bucket == "promoter" and verbatim.contact_id:
-        contact = session.get(Contact, verbatim.contact_id)
-        if contact and contact.marketing_consent and not contact.unsubscribed:
-            invite = session.scalar(select(AdvocacyInvite).where(AdvocacyInvite.verbatim_id == verbatim.id))
-            if invite is None:
-                invite = draft_invite(session, contact, verbatim, analysis)
-                if _account_has_open_task(session, verbatim.account_id):
-                    invite.status = "on_hold"
-            outcome.advocacy_invite_id = invite.id
+    advocacy = advocacy_follow_up(session, verbatim, analysis, score_bucket)
+    outcome.advocate_flag_id = advocacy.flag_id
+    outcome.advocacy_invite_id = advocacy.invite_id
 
     verbatim.action_status = "done"
     session.flush()
     return outcome
-
-
-def _account_has_open_task(session: Session, account_id: int | None) -> bool:
-    """No asks while the account is being recovered."""
-    if account_id is None:
-        return False
-    return (
-        session.scalar(
-            select(RecoveryTask.id)
-            .where(RecoveryTask.account_id == account_id, RecoveryTask.status.in_(OPEN_TASK_STATUSES))
-            .limit(1)
-        )
-        is not None
-    )
 
 
 def outcome_for_response(session: Session, response_id: int) -> ActionOutcome:

@@ -145,6 +145,16 @@ def record_analysis(session: Session, verbatim: Verbatim, result: VerbatimAnalys
     verbatim.claim_token = None
     verbatim.action_status = "pending"
     session.flush()
+    if exists is None:
+        from survey.services.webhooks import emit
+
+        emit(session, "analysis.completed", {
+            "verbatim_id": verbatim.id, "response_id": verbatim.response_id, "model_version": result.model_version,
+            "sentiment": result.sentiment, "categories": [c.key for c in result.categories],
+            "praise": result.praise, "churn_risk": result.churn_risk, "referral_signal": result.referral_signal,
+            "summary": f"verbatim {verbatim.id}: {result.sentiment}"
+                       + (", churn risk" if result.churn_risk else "") + (", praise" if result.praise else ""),
+        })
 
 
 def release_failed(session: Session, verbatim: Verbatim, error: str, max_attempts: int) -> None:

@@ -3,9 +3,9 @@
 A later step never creates a second response. When the text a verbatim holds changes, its old reading is
 stale: the analyses, embedding and human labels made for the old text are deleted and the verbatim goes back
 to `pending`, keeping its id so a recovery task it already joined stays linked. If a worker is analysing it at
-that very moment, the verbatim is replaced by a fresh one instead (the worker's result for the deleted row
-fails and is retried without it), because that worker would otherwise mark the new text analysed with the old
-text's result.
+that very moment, the verbatim is replaced by a fresh one instead, because that worker would otherwise mark the
+new text analysed with the old text's result: its write for the deleted row fails, the batch is released and
+retried, and the sweeper picks up the batch's other verbatims.
 """
 
 from __future__ import annotations
@@ -123,6 +123,14 @@ def _reanalyse(session: Session, response: Response, verbatim: Verbatim, text: s
         session.execute(delete(HumanLabel).where(HumanLabel.verbatim_id == verbatim.id))
         session.refresh(verbatim)
         return verbatim
+    # Insert the replacement before deleting: it takes a higher id, so SQLite can never hand the old id (which
+    # the worker still holds) to a new row.
+    fresh = Verbatim(text=text, source="survey", response_id=None, contact_id=response.contact_id,
+                     account_id=response.account_id)
+    session.add(fresh)
+    session.flush()
     session.delete(verbatim)
     session.flush()
-    return _new_verbatim(session, response, text)
+    fresh.response_id = response.id
+    session.flush()
+    return fresh

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from survey.database import utcnow
@@ -22,38 +22,9 @@ from survey.models import (
     Verbatim,
 )
 from survey.models.actions import OPEN_TASK_STATUSES
+from survey.services.recovery import overdue_clause, visibility
 
-TASK_SCOPES = ("mine", "unassigned", "overdue", "all")
 PAGE_SIZE = 50
-
-
-def _task_visibility(user: User) -> Any:
-    """CSMs see their own accounts' tasks and unassigned ones; admins see everything."""
-    if user.role == "admin":
-        return True
-    return or_(RecoveryTask.owner_id == user.id, RecoveryTask.owner_id.is_(None))
-
-
-def recovery_tasks(session: Session, user: User, scope: str) -> list[RecoveryTask]:
-    """Open tasks in a scope, highest priority first, then the nearest due date."""
-    query = (
-        select(RecoveryTask)
-        .options(joinedload(RecoveryTask.account), joinedload(RecoveryTask.contact), joinedload(RecoveryTask.owner))
-        .where(RecoveryTask.status.in_(OPEN_TASK_STATUSES), _task_visibility(user))
-    )
-    if scope == "mine":
-        query = query.where(RecoveryTask.owner_id == user.id)
-    elif scope == "unassigned":
-        query = query.where(RecoveryTask.owner_id.is_(None))
-    elif scope == "overdue":
-        query = query.where(RecoveryTask.due_at < utcnow())
-    query = query.order_by(RecoveryTask.priority_score.desc(), RecoveryTask.due_at).limit(500)
-    return list(session.scalars(query).unique().all())
-
-
-def visible_task(session: Session, user: User, task_id: int) -> RecoveryTask | None:
-    """A task if this user may see it (object-level check)."""
-    return session.scalar(select(RecoveryTask).where(RecoveryTask.id == task_id, _task_visibility(user)))
 
 
 @dataclass
@@ -63,19 +34,6 @@ class FeedbackRow:
     verbatim: Verbatim
     analysis: Analysis | None
     score: int | None
-
-
-def task_details(session: Session, task: RecoveryTask) -> list[FeedbackRow]:
-    """The verbatims joined into a task, with their analyses."""
-    rows = []
-    for link in task.links:
-        verbatim = link.verbatim
-        analysis = session.scalar(
-            select(Analysis).where(Analysis.verbatim_id == verbatim.id).order_by(Analysis.id.desc()).limit(1)
-        )
-        score = verbatim.response.score if verbatim.response else None
-        rows.append(FeedbackRow(verbatim, analysis, score))
-    return rows
 
 
 def feedback_page(session: Session, page: int) -> tuple[list[FeedbackRow], bool]:
@@ -127,12 +85,10 @@ def invites(session: Session, limit: int = 200) -> list[AdvocacyInvite]:
 def home_summary(session: Session, user: User) -> dict[str, Any]:
     """The few numbers each role's home page opens with."""
     open_tasks = session.scalar(
-        select(func.count(RecoveryTask.id)).where(RecoveryTask.status.in_(OPEN_TASK_STATUSES), _task_visibility(user))
+        select(func.count(RecoveryTask.id)).where(RecoveryTask.status.in_(OPEN_TASK_STATUSES), visibility(user))
     )
     overdue = session.scalar(
-        select(func.count(RecoveryTask.id)).where(
-            RecoveryTask.status.in_(OPEN_TASK_STATUSES), _task_visibility(user), RecoveryTask.due_at < utcnow()
-        )
+        select(func.count(RecoveryTask.id)).where(visibility(user), overdue_clause(utcnow()))
     )
     scores = session.scalars(
         select(Response.score).join(Survey, Survey.id == Response.survey_id)

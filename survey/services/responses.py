@@ -157,6 +157,14 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
         session.flush()
     if contact is not None:
         contact.last_asked_at = response.answered_at
+    from survey.services.webhooks import emit
+
+    emit(session, "response.created", {
+        "response_id": response.id, "survey_key": survey.public_key, "score": response.score,
+        "channel": response.channel, "comment": verbatim.text if verbatim else None,
+        "contact_id": response.contact_id, "account_id": response.account_id,
+        "summary": f"{survey.name}: score {response.score}",
+    })
     return SubmitResult(response=response, verbatim=verbatim, created=True)
 
 

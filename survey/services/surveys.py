@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from survey.database import utcnow
-from survey.models import Survey
+from survey.models import Account, Contact, Survey
 from survey.models.surveys import ASK_CHANNELS, PROGRAMMES, SURVEY_KINDS, SURVEY_STATUSES
 
 # Languages the survey UI is translated into; a survey may be offered in any of them.
@@ -235,3 +236,25 @@ def channel_open(survey: Survey, channel: str) -> bool:
 def surveys_for_admin(session: Session) -> Sequence[Survey]:
     """Every survey, newest first, for the admin list."""
     return session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())).all()
+
+
+def contact_for_identity(session: Session, email: str, locale: str | None = None) -> Contact:
+    """The contact a verified widget user is; new people are added and matched to an account by email domain."""
+    email = email.strip().lower()
+    contact = session.scalar(select(Contact).where(Contact.email == email))
+    if contact is not None:
+        return contact
+    domain = email.rpartition("@")[2]
+    account_id = session.scalar(
+        select(Account.id).where(Account.domain == domain, Account.active.is_(True)).order_by(Account.id).limit(1))
+    contact = Contact(email=email, account_id=account_id, locale=locale)
+    try:
+        with session.begin_nested():
+            session.add(contact)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(select(Contact).where(Contact.email == email))
+        if existing is None:
+            raise
+        return existing
+    return contact
