@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from webapp import create_app
+from webapp.insights.cli import insights_cli
 from webapp.migrate import alembic_config
 
 
@@ -247,6 +248,68 @@ def model_activate(version_id: int) -> None:
     click.echo(f"active: {row.version if row else 'zero-shot'}; re-analysis queued")
 
 
+# ---------------------------------------------------------------- data protection
+@main.group()
+def privacy() -> None:
+    """Data-protection requests: export or erase everything about a contact."""
+
+
+def _contact_by_email(email: str) -> Any:
+    from sqlalchemy import select
+
+    from survey.models import Contact
+    from webapp.extensions import db as database
+
+    contact = database.session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+    if contact is None:
+        raise click.BadParameter(f"there is no contact with email {email}", param_hint="--email")
+    return contact
+
+
+@privacy.command("export")
+@click.option("--email", required=True)
+@click.option("--out", type=click.File("w"), default="-", show_default=True)
+@with_appcontext
+def privacy_export(email: str, out: Any) -> None:
+    """Write everything held about a contact as one JSON document."""
+    import json
+
+    from survey.services.audit import record
+    from survey.services.privacy import export_contact
+    from webapp.extensions import db as database
+
+    contact = _contact_by_email(email)
+    out.write(json.dumps(export_contact(database.session, contact), indent=2, default=str) + "\n")
+    record(database.session, "contact_exported", actor_label="cli", target_type="contact", target_id=contact.id)
+    database.session.commit()
+
+
+@privacy.command("erase")
+@click.option("--email", required=True)
+@click.option("--mode", type=click.Choice(["anonymise", "delete"]), default=None,
+              help="What happens to their verbatims (default: FEEDLOOP_ERASURE_MODE).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def privacy_erase(email: str, mode: str | None, yes: bool) -> None:
+    """Erase a contact: personal data removed, their text deleted or anonymised, derived data deleted."""
+    from survey.services.privacy import audit_erasure, erase_contact
+    from webapp.extensions import db as database
+    from workers.enqueue import enqueue_analysis
+
+    contact = _contact_by_email(email)
+    mode = mode or current_app.config["ERASURE_MODE"]
+    if not yes:
+        click.confirm(f"Erase contact {contact.id} ({mode} their verbatims)? This cannot be undone", abort=True)
+    contact_id = contact.id
+    report = erase_contact(database.session, contact, mode)
+    audit_erasure(database.session, contact_id, report, None, mode)
+    database.session.commit()
+    for vid in report.requeue_verbatim_ids:
+        enqueue_analysis(vid)
+    click.echo(f"contact {contact_id} erased: {report.verbatims_deleted} verbatims deleted, "
+               f"{report.verbatims_anonymised} anonymised, {report.responses_detached} responses detached")
+
+
 # ---------------------------------------------------------------- the whole product
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -341,6 +404,7 @@ class _LazyNlpGroup(click.Group):
 
 
 main.add_command(_LazyNlpGroup("nlp", help="Analyse verbatims and measure the NLP engine (evaluate, analyze, fewshot, bench)."))
+main.add_command(insights_cli)  # `feedloop insights …` (issue 6)
 
 if __name__ == "__main__":
     main()

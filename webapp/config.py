@@ -33,6 +33,9 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not turn accepted answers into 500s
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     WEBHOOK_TIMEOUT_SECONDS = 10
+    RETENTION_MONTHS = 0  # 0 keeps verbatims forever; N deletes or anonymises those older than N months
+    RETENTION_MODE = "anonymise"  # or "delete"
+    ERASURE_MODE = "anonymise"  # what erasing a contact does to their verbatims: anonymise or delete
     SLA_BUSINESS_DAYS = {"high": 1, "medium": 3, "low": 5}
     HIGH_ARR = 100_000
     # Recovery workflow (issue 5).

@@ -80,3 +80,27 @@ def sweep_advocacy() -> dict[str, Any]:
     for invite_id in due:
         enqueue.enqueue_scheduled_invite(invite_id)
     return {"expired": expired, "released": released, "due": len(due)}
+
+
+def seed_demo_when_ready(attempt: int = 0) -> dict[str, Any]:
+    """Fill the advocate hub's demo history once every demo verbatim was analysed and acted on."""
+    from sqlalchemy import func, or_, select
+
+    from survey.models import Verbatim
+    from survey.services.advocacy_demo import seed_advocacy_demo
+    from webapp.extensions import db
+    from workers import enqueue
+
+    session = db.session
+    waiting = session.scalar(select(func.count(Verbatim.id)).where(or_(
+        Verbatim.analysis_status.in_(("pending", "running")),
+        (Verbatim.analysis_status == "done") & (Verbatim.action_status != "done")))) or 0
+    if waiting:
+        session.rollback()
+        if attempt >= 360:  # an hour of waiting: something is stuck; the sweeper will have said so
+            raise RuntimeError(f"{waiting} demo verbatims still not acted on; advocacy demo not seeded")
+        enqueue.enqueue_advocacy_demo(attempt + 1, after_seconds=10)
+        return {"waiting": waiting, "attempt": attempt}
+    seed_advocacy_demo(session)
+    session.commit()
+    return {"seeded": True}

@@ -94,6 +94,15 @@ def enqueue_webhook_delivery(delivery_id: int) -> Job | None:
                            job_id=f"deliver-webhook-{delivery_id}", job_timeout=60, retry=_retry())
 
 
+def enqueue_retention(continuation: bool = False) -> Job | None:
+    """Queue the retention clean-up (once a day from the sweep, and in chunks until done)."""
+    from survey.database import utcnow
+
+    suffix = "next" if continuation else utcnow().strftime("%Y%m%d")
+    return _enqueue_unique("default", jobs.apply_retention, job_id=f"apply-retention-{suffix}", job_timeout=600,
+                           result_ttl=2 * 86400)
+
+
 def schedule_sweep(after_seconds: int) -> Job | None:
     """Keep one sweep scheduled per time slot, whichever worker asks first."""
     queue = get_queue("default")
@@ -219,3 +228,63 @@ def enqueue_advocacy_sweep() -> Job | None:
     from workers import advocacy_jobs
 
     return _enqueue_unique("default", advocacy_jobs.sweep_advocacy, job_id="sweep-advocacy", job_timeout=600)
+
+
+# ---------------------------------------------------------------- product insights (issue 6)
+
+
+def enqueue_insights_sync() -> Job | None:
+    """Queue one catch-up of the insights read model and the vector index (then today's themes, if missing)."""
+    from workers import insights_jobs
+
+    return _enqueue_unique("default", insights_jobs.sync_insights, job_id="sync-insights-all", job_timeout=1800)
+
+
+def enqueue_index_rebuild() -> Job | None:
+    """Queue a rebuild of the vector search index from the stored embeddings."""
+    from workers import insights_jobs
+
+    return _enqueue_unique("default", insights_jobs.rebuild_search_index, job_id="rebuild-search-index",
+                           job_timeout=3600)
+
+
+def enqueue_theme_detection(period_end: str) -> Job | None:
+    """Queue theme detection for the period ending at period_end (ISO); the period row makes it idempotent."""
+    from workers import insights_jobs
+
+    return _enqueue_unique("nlp", insights_jobs.detect_themes, period_end,
+                           job_id=f"detect-themes-{period_end.replace(':', '').replace('-', '')}",
+                           job_timeout=1800, retry=_retry())
+
+
+def enqueue_reanalysis_run(run_id: int) -> Job | None:
+    """Queue the start of a tracked re-analysis (it fixes the target version, then re-queues stale analyses)."""
+    from workers import insights_jobs
+
+    return _enqueue_unique("nlp", insights_jobs.start_reanalysis, run_id, job_id=f"start-reanalysis-{run_id}",
+                           job_timeout=600, retry=_retry())
+
+
+def enqueue_fix_drafts(note_id: int) -> Job | None:
+    """Queue the drafting of "we fixed it" messages for a fix note."""
+    from workers import insights_jobs
+
+    return _enqueue_unique("default", insights_jobs.draft_fix_messages, note_id, job_id=f"draft-fix-note-{note_id}",
+                           job_timeout=600, retry=_retry())
+
+
+def enqueue_advocacy_demo(attempt: int = 0, after_seconds: int = 0) -> Job | None:
+    """Queue the advocate hub's demo history; it waits (re-queuing itself) until the demo is analysed."""
+    from workers import advocacy_jobs
+
+    job_id = f"seed-advocacy-demo-{attempt}"
+    if not after_seconds:
+        return _enqueue_unique("default", advocacy_jobs.seed_demo_when_ready, attempt, job_id=job_id,
+                               job_timeout=600)
+    queue = get_queue("default")
+    try:
+        return queue.enqueue_in(timedelta(seconds=after_seconds), advocacy_jobs.seed_demo_when_ready, attempt,
+                                job_id=job_id, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL, job_timeout=600)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("Redis unavailable, advocacy demo not seeded: %s", exc)
+        return None

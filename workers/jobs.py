@@ -104,8 +104,11 @@ def sweep() -> dict[str, int]:
     app = current_app._get_current_object()
     counts = sweep_once(app)
     enqueue.schedule_sweep(int(app.config["SWEEP_INTERVAL_SECONDS"]))
+    if int(app.config["RETENTION_MONTHS"]) > 0:
+        enqueue.enqueue_retention()  # unique per day: the first sweep of the day queues it
     enqueue.schedule_programmes(int(app.config["PROGRAMME_INTERVAL_SECONDS"]))  # survey emails (issue 4)
     enqueue.enqueue_recovery_check()  # escalations, follow-up surveys, digests (issue 5)
+    enqueue.enqueue_insights_sync()  # insights read model, search index, daily themes (issue 6)
     return counts
 
 
@@ -149,3 +152,21 @@ def reanalyze_stale(chunk: int = 2000) -> dict[str, Any]:
     if len(ids) == chunk:
         enqueue.enqueue_reanalysis(continuation=True)
     return {"requeued": len(ids), "model_version": engine.model_version}
+
+
+def apply_retention() -> dict[str, Any]:
+    """Delete or anonymise verbatims older than FEEDLOOP_RETENTION_MONTHS, chunk by chunk."""
+    from survey.services.privacy import apply_retention as apply
+    from webapp.extensions import db
+    from workers import enqueue
+
+    app = current_app._get_current_object()
+    months = int(app.config["RETENTION_MONTHS"])
+    if months <= 0:
+        return {"retention": "off"}
+    session = db.session
+    count = apply(session, months, str(app.config["RETENTION_MODE"]))
+    session.commit()
+    if count >= 5000:
+        enqueue.enqueue_retention(continuation=True)
+    return {"processed": count}

@@ -151,9 +151,7 @@ def advocacy_follow_up(session: Session, verbatim: Verbatim, analysis: Analysis 
         from survey.services.invites import draft_invite
 
         invite = draft_invite(session, contact, verbatim, analysis, advocate=advocate)
-        if account_has_open_task(session, contact.account_id):
-            _hold(invite, RECOVERY_HOLD)
-        session.flush()
+        hold_if_recovering(session, invite)
         outcome.invite_id = invite.id
     return outcome
 
@@ -357,6 +355,15 @@ def _hold(invite: AdvocacyInvite, reason: str) -> None:
     invite.status = "on_hold"
     invite.hold_reason = reason
     invite.send_after = None
+
+
+def hold_if_recovering(session: Session, invite: AdvocacyInvite) -> bool:
+    """A new draft for an account under recovery starts on hold."""
+    if account_has_open_task(session, invite.account_id):
+        _hold(invite, RECOVERY_HOLD)
+        session.flush()
+        return True
+    return False
 
 
 def hold_invites_for_account(session: Session, account_id: int | None) -> int:

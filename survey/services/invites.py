@@ -182,8 +182,10 @@ def draft_invite(session: Session, contact: Contact, verbatim: Verbatim | None, 
     product = product_name(session)
     quote = praise_quote(verbatim, analysis) if verbatim is not None else ""
     sender = f"The {product} team"
+    linked = verbatim is not None and session.scalar(
+        select(AdvocacyInvite.id).where(AdvocacyInvite.verbatim_id == verbatim.id)) is None
     invite = AdvocacyInvite(
-        contact_id=contact.id, account_id=contact.account_id, verbatim_id=verbatim.id if verbatim else None,
+        contact_id=contact.id, account_id=contact.account_id, verbatim_id=verbatim.id if linked and verbatim else None,
         ask_type=ask_type, advocate_type=advocate.advocate_type, status="drafted",
         subject=fill(subject, contact, quote, product, sender)[:300], body=fill(body, contact, quote, product, sender),
     )

@@ -36,28 +36,6 @@ class FeedbackRow:
     score: int | None
 
 
-def feedback_page(session: Session, page: int) -> tuple[list[FeedbackRow], bool]:
-    """One page of verbatims, newest first, each with its newest analysis."""
-    verbatims = session.scalars(
-        select(Verbatim)
-        .options(joinedload(Verbatim.response), joinedload(Verbatim.account), joinedload(Verbatim.contact))
-        .where(Verbatim.text != "")
-        .order_by(Verbatim.id.desc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    ).unique().all()
-    has_more = len(verbatims) > PAGE_SIZE
-    verbatims = verbatims[:PAGE_SIZE]
-    ids = [v.id for v in verbatims]
-    analyses: dict[int, Analysis] = {}
-    if ids:
-        for a in session.scalars(select(Analysis).where(Analysis.verbatim_id.in_(ids)).order_by(Analysis.id)):
-            analyses[a.verbatim_id] = a
-    return [
-        FeedbackRow(v, analyses.get(v.id), v.response.score if v.response else None) for v in verbatims
-    ], has_more
-
-
 def advocate_flags(session: Session, limit: int = 200) -> list[AdvocateFlag]:
     """Newest advocate signals first."""
     return list(

@@ -24,6 +24,9 @@ def init_app(app: Flask) -> None:
         blueprint._feedloop_guarded = True  # type: ignore[attr-defined]
     csrf.exempt(blueprint)  # its own jQuery posts carry no token; admin-only and SameSite=Lax cookies
     app.register_blueprint(blueprint, url_prefix="/admin/rq")
+    from webapp.admin.views import bp as admin_pages
+
+    app.register_blueprint(admin_pages)
 
 
 def _admins_only() -> Any:

@@ -1,21 +1,14 @@
-"""Marketing's advocate hub."""
+"""Marketing's advocate hub, the CSM's praise inbox, and the customer's accept/decline pages.
+
+One blueprint, split by job: hub.py (flags and advocates), invites.py (drafts to sends), records.py (activities,
+champion moves, contact edits), insights.py (measures), setup.py (templates, review campaigns), public.py
+(signed links, no login).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, render_template
-
-from survey.services import listing
-from webapp.auth import roles_required
-from webapp.extensions import db
+from flask import Blueprint
 
 bp = Blueprint("advocacy", __name__)
 
-
-@bp.get("/advocacy")
-@roles_required("marketing")
-def hub() -> Any:
-    """Flagged advocates and drafted invites."""
-    return render_template("advocacy/hub.html", flags=listing.advocate_flags(db.session),
-                           invites=listing.invites(db.session))
+from webapp.advocacy import hub, insights, invites, public, records, setup  # noqa: E402,F401  (routes)
