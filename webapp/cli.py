@@ -248,6 +248,46 @@ def model_activate(version_id: int) -> None:
     click.echo(f"active: {row.version if row else 'zero-shot'}; re-analysis queued")
 
 
+# ---------------------------------------------------------------- import
+@main.command("import")
+@click.argument("kind", type=click.Choice(["accounts", "contacts", "responses"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--partial", is_flag=True, help="Import the valid rows even when some are rejected.")
+@with_appcontext
+def import_csv(kind: str, file: str, partial: bool) -> None:
+    """Import a CSV of accounts, contacts or historical responses; every rejected row is reported."""
+    from survey.models import ImportJob
+    from webapp.extensions import db as database
+    from workers.import_jobs import run_import
+
+    path = Path(file)
+    job = ImportJob(kind=kind, filename=path.name[:255], content=path.read_bytes(), partial=partial)
+    database.session.add(job)
+    database.session.commit()
+    bar: Any = None
+
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal bar
+        if stage == "importing" and bar is None and total:
+            bar = click.progressbar(length=total, label="importing", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+        elif stage == "validating":
+            click.echo(f"\rvalidated {done} rows", nl=False, err=True)
+
+    result = run_import(job.id, progress)
+    if bar is not None:
+        bar.__exit__(None, None, None)
+    database.session.refresh(job)
+    for error in job.errors:
+        click.echo(f"line {error['line']}: {error['message']}", err=True)
+    click.echo(f"{result['status']}: {result['imported']} rows imported, {result['rejected']} rejected"
+               + (f", {result.get('verbatims_queued', 0)} verbatims queued for analysis" if kind == "responses" else ""))
+    if result["status"] == "rejected":
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- data protection
 @main.group()
 def privacy() -> None:

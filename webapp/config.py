@@ -19,6 +19,7 @@ class Defaults:
     NLP_MODEL_PATH: str | None = None  # default: the packaged all-MiniLM-L6-v2
     NLP_BATCH_SIZE = 32
     MAX_COMMENT_CHARS = 5000
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # CSV uploads; the survey endpoints cap comments separately
     SWEEP_INTERVAL_SECONDS = 60
     SWEEP_PENDING_AFTER_SECONDS = 30  # a pending verbatim older than this has probably lost its job
     SWEEP_STALE_CLAIM_SECONDS = 600  # a running claim older than this belonged to a dead worker

@@ -103,6 +103,14 @@ def enqueue_retention(continuation: bool = False) -> Job | None:
                            result_ttl=2 * 86400)
 
 
+def enqueue_import(import_id: int) -> Job | None:
+    """Queue a CSV import (its progress lives on the import_jobs row)."""
+    from workers import import_jobs
+
+    return _enqueue_unique("default", import_jobs.run_import, import_id, job_id=f"run-import-{import_id}",
+                           job_timeout=3600)
+
+
 def schedule_sweep(after_seconds: int) -> Job | None:
     """Keep one sweep scheduled per time slot, whichever worker asks first."""
     queue = get_queue("default")

@@ -18,7 +18,7 @@ def sync_insights() -> dict[str, Any]:
     from sqlalchemy import select
 
     from survey.models import ReanalysisRun, ThemeRun
-    from survey.services import insights_facts, insights_loop, search
+    from survey.services import insights_facts, insights_loop
     from survey.services.themes import ThemeSettings
     from webapp.extensions import db
     from workers import enqueue

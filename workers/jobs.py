@@ -12,7 +12,13 @@ log = logging.getLogger(__name__)
 
 def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     """Analyse this verbatim and a batch of other pending ones in one model pass."""
-    from survey.services.analysis import claim_batch, engine_inputs, record_analysis, release_claims, release_failed
+    from survey.services.analysis import (
+        claim_batch,
+        engine_inputs,
+        record_analysis,
+        release_claims,
+        release_failed,
+    )
     from webapp.extensions import db
     from workers import enqueue, runtime
 

@@ -16,7 +16,12 @@ from flask import current_app
 def check_recovery_tasks() -> dict[str, Any]:
     """Link follow-up answers, then queue escalations, due follow-up surveys and today's digests."""
     from survey.database import utcnow
-    from survey.services.recovery_mail import csms_due_a_digest, followups_due, link_followups, tasks_to_escalate
+    from survey.services.recovery_mail import (
+        csms_due_a_digest,
+        followups_due,
+        link_followups,
+        tasks_to_escalate,
+    )
     from webapp.extensions import db
     from workers import enqueue
 

@@ -1,4 +1,4 @@
-"""webhooks: endpoints and the delivery log
+"""webhooks (endpoints, delivery log) and CSV import jobs
 
 Revision ID: 0006
 Revises: 0002
@@ -53,9 +53,32 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_webhook_deliveries_endpoint_id"), ["endpoint_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_webhook_deliveries_status"), ["status"], unique=False)
+    op.create_table(
+        "import_jobs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
+        sa.Column("partial", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("total_rows", sa.Integer(), nullable=False),
+        sa.Column("processed_rows", sa.Integer(), nullable=False),
+        sa.Column("imported_rows", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint("kind IN ('accounts','contacts','responses')", name=op.f("ck_import_jobs_kind")),
+        sa.CheckConstraint("status IN ('queued','validating','importing','done','rejected','failed')",
+                           name=op.f("ck_import_jobs_status")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_import_jobs_created_by_id_users"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_jobs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("import_jobs")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_status"))
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_endpoint_id"))

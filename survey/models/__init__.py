@@ -28,6 +28,7 @@ from survey.models.insights import (
     ThemeMember,
     ThemeRun,
 )
+from survey.models.imports import ImportJob
 from survey.models.integrations import WebhookDelivery, WebhookEndpoint
 from survey.models.learning import HumanLabel, ModelVersion
 from survey.models.feedback import Analysis, Category, Verbatim, VerbatimEmbedding
@@ -50,6 +51,7 @@ __all__ = [
     "FixMessage",
     "FixNote",
     "HumanLabel",
+    "ImportJob",
     "InsightFact",
     "InsightFactCategory",
     "InsightSyncState",

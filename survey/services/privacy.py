@@ -20,7 +20,6 @@ from survey.models import (
     HumanLabel,
     RecoveryTask,
     Response,
-    TaskEvent,
     Verbatim,
     VerbatimEmbedding,
     WebhookDelivery,

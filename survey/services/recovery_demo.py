@@ -48,13 +48,15 @@ class Style:
     resolve_days: tuple[float, float]
     recover_odds: float
     neglect_odds: float  # an open recent task still untouched
+    open_days: int  # tasks younger than this are still being worked
 
 
 STYLES = {
-    "csm@example.com": Style((1.5, 20), (2, 12), 0.72, 0.15),
-    "csm2@example.com": Style((8, 90), (5, 24), 0.45, 0.55),
+    "csm@example.com": Style((1.5, 20), (2, 12), 0.72, 0.2, 30),
+    "csm2@example.com": Style((8, 90), (5, 24), 0.45, 0.5, 45),
 }
-DEFAULT_STYLE = Style((4, 48), (3, 18), 0.55, 0.35)
+DEFAULT_STYLE = Style((4, 48), (3, 18), 0.55, 0.35, 30)
+UNOWNED_OPEN_DAYS = 60  # tasks on accounts nobody owns wait in the unassigned pool this long
 
 NOTES = {
     "call": (
@@ -175,12 +177,14 @@ def _live(session: Session, rng: random.Random, item: tuple[RecoveryTask, list[V
     cause = (causes[0] if causes else "the issues they raised").replace("_", " ")
     words = {"first": first, "cause": cause}
 
-    if not is_last or age_days > 16:
+    if owner is None:
+        if not is_last or age_days > UNOWNED_OPEN_DAYS:
+            _close_unowned(session, task, now)
+        return  # recent and unassigned: waits in the pool for someone to claim it
+    if not is_last or age_days > style.open_days:
         _close(session, rng, task, owner, style, words, now, survey)
         return
     # Recent, still open: the working queue.
-    if owner is None:
-        return  # unassigned: waits for someone to claim it
     neglected = rng.random() < style.neglect_odds
     if neglected or age_days < 0.3:
         if task.due_at < now and task.priority == "high" and admin is not None:
@@ -229,14 +233,12 @@ def _contact(session: Session, rng: random.Random, task: RecoveryTask, owner: Us
         _event(session, task, owner, "note", rng.choice(NOTES["call"]).format(**words), at + timedelta(minutes=2))
 
 
-def _close(session: Session, rng: random.Random, task: RecoveryTask, owner: User | None, style: Style,
+def _close(session: Session, rng: random.Random, task: RecoveryTask, owner: User, style: Style,
            words: dict[str, str], now: datetime, survey: Survey | None) -> None:
     """An episode that is over: contacted, worked, resolved (mostly) with an outcome and maybe a follow-up answer."""
     task.open_key = None
     session.flush()
     actor = owner
-    if actor is None:
-        return _close_unowned(session, task, now)
     task.claimed_at = task.created_at + timedelta(minutes=rng.randint(10, 240))
     _event(session, task, actor, "claimed", f"{actor.name} claimed the task", task.claimed_at)
     contact_at = task.created_at + timedelta(hours=rng.uniform(*style.contact_hours))
@@ -287,6 +289,8 @@ def _close(session: Session, rng: random.Random, task: RecoveryTask, owner: User
 
 def _close_unowned(session: Session, task: RecoveryTask, now: datetime) -> None:
     """Old tasks on accounts nobody owns were swept up by the admin in a clean-up."""
+    task.open_key = None
+    session.flush()
     task.status, task.outcome_code = "unresolvable", "no_response"
     task.resolved_at = min(task.created_at + timedelta(days=20), now - timedelta(hours=1))
     task.outcome = "Closed in the quarterly clean-up: no owner and no reply."

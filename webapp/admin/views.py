@@ -196,3 +196,50 @@ def erase(contact_id: int) -> Any:
     flash(f"Contact {contact_id} erased ({report.verbatims_deleted} verbatims deleted, "
           f"{report.verbatims_anonymised} anonymised).", "info")
     return redirect(url_for("admin.contacts"), code=303)
+
+
+@bp.get("/import")
+@roles_required()
+def imports() -> Any:
+    """Upload a CSV of accounts, contacts or historical responses; recent imports below."""
+    from survey.models import ImportJob
+    from survey.services.importer import COLUMNS
+
+    recent = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(20)).all()
+    return render_template("admin/imports.html", recent=recent, columns=COLUMNS)
+
+
+@bp.post("/import")
+@roles_required()
+def upload_import() -> Any:
+    """Store the upload and queue it; the next page shows its progress."""
+    from survey.models import ImportJob
+    from survey.services.importer import KINDS
+    from workers.enqueue import enqueue_import
+
+    kind = request.form.get("kind", "")
+    upload = request.files.get("file")
+    if kind not in KINDS:
+        abort(400, description=f"Choose what the file contains: {', '.join(KINDS)}.")
+    if upload is None or not upload.filename:
+        abort(400, description="Choose a CSV file to upload.")
+    content = upload.read()
+    if not content:
+        abort(400, description="The uploaded file is empty.")
+    job = ImportJob(kind=kind, filename=upload.filename[:255], content=content,
+                    partial=request.form.get("partial") == "1", created_by_id=current_user.id)
+    db.session.add(job)
+    db.session.commit()
+    enqueue_import(job.id)
+    return redirect(url_for("admin.import_status", import_id=job.id), code=303)
+
+
+@bp.get("/import/<int:import_id>")
+@roles_required()
+def import_status(import_id: int) -> Any:
+    """The import's progress (an htmx widget that polls while it runs) and its report of rejected rows."""
+    from survey.models import ImportJob
+    from webapp.htmx import render_page_or_fragment
+
+    job = db.session.get(ImportJob, import_id) or abort(404, description=f"There is no import {import_id}.")
+    return render_page_or_fragment("admin/import_status.html", "admin/_import_progress.html", job=job)

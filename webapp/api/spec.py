@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spectree import SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData, SecureType
+from spectree.models import SecureType, SecuritySchemeData
 
 from webapp.api.schemas import ValidationErrorOut
 

@@ -10,7 +10,7 @@
   }
 
   function reportHeight() {
-    if (box) tell({ type: "feedloop:resize", height: Math.ceil(box.getBoundingClientRect().height) + 2 });
+    if (box) tell({ type: "feedloop:resize", height: Math.ceil(box.getBoundingClientRect().bottom) + 1 });
   }
 
   function reportAnswered() {
