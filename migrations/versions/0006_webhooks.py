@@ -1,4 +1,4 @@
-"""webhooks (endpoints, delivery log) and CSV import jobs
+"""webhooks (endpoints, delivery log), CSV import jobs, TOTP for staff
 
 Revision ID: 0006
 Revises: 0002
@@ -53,6 +53,9 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_webhook_deliveries_endpoint_id"), ["endpoint_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_webhook_deliveries_status"), ["status"], unique=False)
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("totp_enabled", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "import_jobs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +82,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("import_jobs")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("totp_enabled")
+        batch_op.drop_column("totp_secret")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_status"))
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_endpoint_id"))

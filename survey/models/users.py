@@ -27,6 +27,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # set while enrolling, kept once enabled
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
 
     # Flask-Login protocol, kept here so the model needs no Flask import.
     @property
