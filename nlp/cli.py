@@ -151,10 +151,14 @@ def analyze_command(input_path: str, out_path: str | None, train_path: str | Non
 @click.option("--test", "test_path", required=True, help="CSV (text,category) or JSONL (text,label).")
 @click.option("--shots", type=int, default=None, help="Examples per class per seed; all of --train without it.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="Comma-separated sampling seeds.")
+@click.option("--tune/--no-tune", default=True, show_default=True,
+              help="Fine-tune the encoder contrastively per seed (SetFit-style) or keep it frozen.")
+@click.option("--epochs", type=int, default=None, help="Fine-tuning epochs (default 4 few-shot, 1 on all data).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line.")
-def fewshot_command(train_path: str, test_path: str, shots: int | None, seeds: str, as_json: bool) -> None:
+def fewshot_command(train_path: str, test_path: str, shots: int | None, seeds: str, tune: bool,
+                    epochs: int | None, as_json: bool) -> None:
     """Few-shot text classification accuracy over sentence embeddings, per seed and mean."""
-    from nlp.fewshot import read_labelled_texts, run_fewshot
+    from nlp.fewshot import TuneSettings, read_labelled_texts, run_fewshot
 
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
@@ -169,15 +173,18 @@ def fewshot_command(train_path: str, test_path: str, shots: int | None, seeds: s
         test = read_labelled_texts(test_path)
     except DataFileError as exc:
         raise InputError(str(exc)) from None
+    if epochs is not None and epochs < 1:
+        raise InputError("--epochs must be at least 1")
     engine = _load_engine()
     runs = len(seed_list) if shots else 1
+    settings = TuneSettings(epochs=epochs or (TuneSettings.epochs if shots else 1)) if tune else None
     with _bar(runs, "training") as bar:
-        result = run_fewshot(engine.embed, train, test, shots, seed_list, progress=bar.update)
+        result = run_fewshot(engine.encoder, train, test, shots, seed_list, tune=settings, progress=bar.update)
     for seed, acc in zip(result["seeds"], result["accuracies"]):  # type: ignore[call-overload]
         click.echo(f"seed {seed}: accuracy {acc:.4f}")
     click.echo(f"mean accuracy: {result['accuracy_mean']:.4f}")
     if as_json:
-        click.echo(json.dumps({k: result[k] for k in ("accuracy_mean", "accuracies", "shots")}))
+        click.echo(json.dumps({k: result[k] for k in ("accuracy_mean", "accuracies", "shots", "tuned")}))
 
 
 @nlp_cli.command("bench")

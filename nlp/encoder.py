@@ -33,6 +33,23 @@ def pick_device(device: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+_FORK_GUARD = [False]
+
+
+def _single_thread_after_fork() -> None:
+    """A forked child (an RQ work-horse) must not reuse the parent's OpenMP pool: it would hang."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def guard_fork() -> None:
+    """Register the after-fork hook once per process."""
+    if not _FORK_GUARD[0] and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_single_thread_after_fork)
+        _FORK_GUARD[0] = True
+
+
 class Encoder:
     """Embeds whole texts and their sentence/clause spans from a single forward pass."""
 
@@ -60,6 +77,7 @@ class Encoder:
         hf_logging.disable_progress_bar()
 
         resolved = pick_device(device)
+        guard_fork()
         try:
             model = SentenceTransformer(str(path), device=resolved)
         except Exception as exc:  # the library raises many types for a bad directory

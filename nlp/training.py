@@ -60,7 +60,7 @@ def train(engine: Engine, examples: Sequence[LabelledExample], seed: int = 0) ->
         if len(rows) == 0 or y.sum() < MIN_POSITIVES or (len(y) - y.sum()) < MIN_POSITIVES:
             continue
         x = np.stack([np.concatenate([shared[i], prepared[i].features.category_block(j)]) for i in rows])
-        zero_shot = np.array([_zero_shot_category(prepared[i].features.category_block(j)) for i in rows])
+        zero_shot = np.array([_zero_shot_category(prepared[i].features.category_block(j), key) for i in rows])
         head, info = _fit_binary(x, y, n_weighted_from=n_shared - n_rule, rule=zero_shot, rng=rng)
         heads[f"cat:{key}"] = head
         report[f"cat:{key}"] = info
@@ -114,12 +114,14 @@ def train(engine: Engine, examples: Sequence[LabelledExample], seed: int = 0) ->
 
 # --- fitting ---------------------------------------------------------------
 
-def _zero_shot_category(block: np.ndarray) -> int:
+def _zero_shot_category(block: np.ndarray, key: str) -> int:
     """The engine's zero-shot rule for one category, for comparison with a trained head."""
-    from nlp.engine import ZS_SIM_ALONE, ZS_SIM_WITH_RULE
+    from nlp.category_rules import CATEGORY_KEYWORDS
+    from nlp.engine import ZS_SIM_ALONE, ZS_SIM_NO_RULES, ZS_SIM_WITH_RULE
 
     best, _, hit = block
-    return int((hit > 0 and best >= ZS_SIM_WITH_RULE) or best >= ZS_SIM_ALONE)
+    alone = ZS_SIM_ALONE if key in CATEGORY_KEYWORDS else ZS_SIM_NO_RULES
+    return int((hit > 0 and best >= ZS_SIM_WITH_RULE) or best >= alone)
 
 
 def _rule_targets(prepared: object, channel: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Shared set-up for the advocate hub's tests: a customer with a CSM, answers through HTTP, a signed-in marketer."""
+"""Shared set-up for the advocate hub's tests: a customer and CSM, HTTP answers, a signed-in marketer."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def customer(db_session: Any, consent: bool = True, **contact: Any) -> tuple[Any
 
 def answer(client: Any, contact: Any, score: int, comment: str) -> None:
     """Answer the adv-nps survey as this contact, through the public endpoint."""
-    resp = client.post("/s/adv-nps/responses", json={"score": score, "email": contact.email, "comment": comment})
+    resp = client.post(
+        "/s/adv-nps/responses", json={"score": score, "email": contact.email, "comment": comment}
+    )
     assert resp.status_code == 201, resp.get_data(as_text=True)
 
 

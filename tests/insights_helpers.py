@@ -64,6 +64,24 @@ def build_history(client: Any, session: Any, run_worker: Any, answers: list[tupl
     return {"survey": survey, "accounts": accounts, "owner": owner, "response_ids": ids}
 
 
+def label(session: Any, response_id: int, categories: list[str], sentiment: str, praise: bool = False) -> int:
+    """Pin a verbatim's analysis with human labels, so tests do not depend on the model's judgement."""
+    from survey.services.learning import record_correction
+
+    verbatim = verbatim_of(session, response_id)
+    record_correction(session, verbatim, "categories", categories, None)
+    record_correction(session, verbatim, "sentiment", sentiment, None)
+    record_correction(session, verbatim, "praise", praise, None)
+    return verbatim.id
+
+
+def row_ids(html: str) -> list[int]:
+    """Verbatim ids of the rows on a rendered list, in order."""
+    import re
+
+    return [int(x) for x in re.findall(r'id="row-(\d+)"', html)]
+
+
 def verbatim_of(session: Any, response_id: int) -> Verbatim:
     return session.scalar(select(Verbatim).where(Verbatim.response_id == response_id))
 

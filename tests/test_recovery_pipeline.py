@@ -38,7 +38,9 @@ def test_new_verbatims_from_the_same_contact_join_one_task(client: Any, db_sessi
     run_worker()
     db_session.expire_all()
     [task] = db_session.scalars(select(RecoveryTask)).all()
-    assert db_session.scalar(select(func.count(RecoveryTaskVerbatim.id))) == 3
+    states = [(v.id, v.source, v.analysis_status, v.action_status, v.analysis_error)
+              for v in db_session.scalars(select(Verbatim).order_by(Verbatim.id))]
+    assert db_session.scalar(select(func.count(RecoveryTaskVerbatim.id))) == 3, states
     assert task.score == 2  # the lowest score wins
     assert task.churn_risk is True  # the email's churn talk raised the stakes
     kinds = [e.kind for e in db_session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id)
@@ -57,7 +59,8 @@ def test_churn_risk_from_a_support_ticket_opens_a_task_without_a_score(db_sessio
     run_worker()
     db_session.expire_all()
     task = db_session.scalar(select(RecoveryTask))
-    assert task is not None and task.reason == "churn_risk" and task.score is None and task.churn_risk
+    assert task is not None, db_session.scalar(select(Verbatim.analysis_status))
+    assert task.reason == "churn_risk" and task.score is None and task.churn_risk
     assert task.owner_id == csm.id and task.contact_id == contact.id
     opened = db_session.scalar(select(TaskEvent).where(TaskEvent.task_id == task.id))
     assert opened.body == "Opened from a support ticket: churn risk"

@@ -294,6 +294,7 @@ def test_queue_fragment_for_filters_and_empty_states(client: Any, db_session: Se
     resp = client.get("/recovery?scope=mine", headers=_htmx("queue-results", csrf))
     html = resp.get_data(as_text=True)
     assert "<html" not in html and "Your queue is clear" in html and "pick one up" in html
+    assert 'id="queue-tabs" class="tabs" aria-label="Which tasks" hx-swap-oob="true"' in html  # tabs keep filters
     assert "HX-Request" in resp.headers["Vary"]
     page = client.get("/recovery?scope=mine", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in page.get_data(as_text=True)

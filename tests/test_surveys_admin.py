@@ -18,11 +18,23 @@ def _admin(client: Any, db_session: Any, role: str = "admin") -> None:
 
 
 def _form(token: str, **overrides: Any) -> dict[str, Any]:
-    data = {"csrf_token": token, "name": "Onboarding CES", "public_key": "onboarding-ces", "kind": "ces",
-            "product_name": "Acme", "status": "active", "identity": "identified", "channels": ["link", "widget"],
-            "languages": ["en", "de"], "primary_language": "en", "text_en_question": "How easy was onboarding?",
-            "text_de_question": "Wie einfach war das Onboarding?", "text_en_detractor": "What got in your way?",
-            "allowed_origins": "https://App.Example.com/\nhttps://app.example.com", "programme": "none"}
+    data = {
+        "csrf_token": token,
+        "name": "Onboarding CES",
+        "public_key": "onboarding-ces",
+        "kind": "ces",
+        "product_name": "Acme",
+        "status": "active",
+        "identity": "identified",
+        "channels": ["link", "widget"],
+        "languages": ["en", "de"],
+        "primary_language": "en",
+        "text_en_question": "How easy was onboarding?",
+        "text_de_question": "Wie einfach war das Onboarding?",
+        "text_en_detractor": "What got in your way?",
+        "allowed_origins": "https://App.Example.com/\nhttps://app.example.com",
+        "programme": "none",
+    }
     data.update(overrides)
     return data
 
@@ -47,9 +59,17 @@ def test_invalid_form_names_each_field(client: Any, db_session: Any) -> None:
     make_survey(db_session, key="taken-key")
     db_session.commit()
     token = field(client.get("/admin/surveys/new").get_data(as_text=True), "csrf_token")
-    resp = client.post("/admin/surveys/new", data=_form(token, public_key="Bad Key!", languages=[],
-                                                       allowed_origins="javascript:alert(1)",
-                                                       programme="relationship", recurrence_days="0"))
+    resp = client.post(
+        "/admin/surveys/new",
+        data=_form(
+            token,
+            public_key="Bad Key!",
+            languages=[],
+            allowed_origins="javascript:alert(1)",
+            programme="relationship",
+            recurrence_days="0",
+        ),
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     for needle in ("lowercase letters", "is not an origin", "at least one language", "every 1 to 730 days"):
@@ -70,7 +90,11 @@ def test_edit_starts_a_relationship_programme(client: Any, db_session: Any) -> N
     db_session.expire_all()
     survey = db_session.get(Survey, survey.id)
     assert survey.programme == "relationship" and survey.recurrence_days == 90
-    assert survey.programme_started_at is not None and survey.status == "closed" and survey.public_key == "edit-nps"
+    assert (
+        survey.programme_started_at is not None
+        and survey.status == "closed"
+        and survey.public_key == "edit-nps"
+    )
 
 
 def test_survey_pages_are_admin_only(client: Any, db_session: Any) -> None:

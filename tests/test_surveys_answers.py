@@ -13,33 +13,48 @@ from survey.services.responses import Submission
 from tests.factories import make_account, make_contact, make_survey, make_user
 
 
-def _answer(db_session: Any, survey: Any, score: int, email: str | None = None, comment: str = "") -> Response:
-    result = submit(db_session, survey, Submission(score=score, comment=comment, email=email, submission_id=None))
+def _answer(
+    db_session: Any, survey: Any, score: int, email: str | None = None, comment: str = ""
+) -> Response:
+    result = submit(
+        db_session, survey, Submission(score=score, comment=comment, email=email, submission_id=None)
+    )
     db_session.commit()
     return result.response
 
 
 def test_late_comment_on_analysed_detractor_reanalyses_the_same_verbatim(
-        client: Any, db_session: Any, run_worker: Any) -> None:
-    """Empty detractor verbatim analysed and tasked; the later comment resets it, keeps the task link, re-analyses."""
+    client: Any, db_session: Any, run_worker: Any
+) -> None:
+    """Empty detractor verbatim analysed and tasked; a later comment resets it, keeps its task, reruns."""
     csm = make_user(db_session, role="csm")
     contact = make_contact(db_session, make_account(db_session, owner=csm))
-    survey = make_survey(db_session, key="late-nps")
+    make_survey(db_session, key="late-nps")
     db_session.commit()
-    first = client.post("/s/late-nps/responses", json={"score": 2, "email": contact.email, "submission_id": "late-1"})
+    first = client.post(
+        "/s/late-nps/responses", json={"score": 2, "email": contact.email, "submission_id": "late-1"}
+    )
     assert first.status_code == 201
     run_worker()
     db_session.expire_all()
     verbatim = db_session.scalar(select(Verbatim))
     assert verbatim.text == "" and verbatim.analysis_status == "done" and verbatim.action_status == "done"
-    task_link = db_session.scalar(select(RecoveryTaskVerbatim).where(RecoveryTaskVerbatim.verbatim_id == verbatim.id))
+    task_link = db_session.scalar(
+        select(RecoveryTaskVerbatim).where(RecoveryTaskVerbatim.verbatim_id == verbatim.id)
+    )
     assert task_link is not None
-    again = client.post("/s/late-nps/responses", json={"submission_id": "late-1",
-                                                       "comment": "Exports time out and support never answers."})
+    again = client.post(
+        "/s/late-nps/responses",
+        json={"submission_id": "late-1", "comment": "Exports time out and support never answers."},
+    )
     assert again.status_code == 200
     db_session.expire_all()
     same = db_session.get(Verbatim, verbatim.id)
-    assert same.text.startswith("Exports time out") and same.analysis_status == "pending" and same.action_status is None
+    assert (
+        same.text.startswith("Exports time out")
+        and same.analysis_status == "pending"
+        and same.action_status is None
+    )
     assert db_session.scalar(select(func.count(Analysis.id))) == 0
     assert db_session.get(VerbatimEmbedding, verbatim.id) is None
     run_worker()
@@ -52,7 +67,7 @@ def test_late_comment_on_analysed_detractor_reanalyses_the_same_verbatim(
 
 
 def test_comment_while_a_worker_analyses_replaces_the_verbatim(app_ctx: Any, db_session: Any) -> None:
-    """If a worker holds the claim, the verbatim is replaced so its stale result cannot mark the new text done."""
+    """If a worker holds the claim, the verbatim is replaced so its stale result cannot mark new text done."""
     survey = make_survey(db_session, key="race-nps")
     response = _answer(db_session, survey, score=3)
     old = db_session.scalar(select(Verbatim).where(Verbatim.response_id == response.id))
@@ -64,7 +79,9 @@ def test_comment_while_a_worker_analyses_replaces_the_verbatim(app_ctx: Any, db_
     db_session.expire_all()
     assert db_session.get(Verbatim, old.id) is None
     fresh = db_session.get(Verbatim, new_id)
-    assert fresh.text == "Too slow" and fresh.analysis_status == "pending" and fresh.response_id == response.id
+    assert (
+        fresh.text == "Too slow" and fresh.analysis_status == "pending" and fresh.response_id == response.id
+    )
 
 
 def test_unchanged_comment_is_a_no_op(app_ctx: Any, db_session: Any) -> None:

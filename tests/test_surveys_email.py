@@ -1,4 +1,4 @@
-"""Survey emails: one-click score links (signed, expiring), the comment step after them, the outbox and SMTP."""
+"""Survey emails: one-click score links (signed, expiring), the comment step after them, outbox and SMTP."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.models import OutboxEmail, Response, Verbatim
-from survey.services.oneclick import EDIT_SALT, ONE_CLICK_SALT, one_click_token
+from survey.services.oneclick import EDIT_SALT, ONE_CLICK_SALT
 from tests.factories import make_account, make_contact, make_survey, make_user
 from tests.surveys_helpers import aged_token, field, login
 from webapp.public.emails import queue_survey_email
@@ -33,7 +33,7 @@ def _links(email: OutboxEmail) -> list[str]:
 
 
 def test_email_has_eleven_one_click_links_in_the_contacts_language(sent: OutboxEmail) -> None:
-    """The NPS email carries 0..10 as signed links, is written in German, and has a text part and unsubscribe."""
+    """The NPS email carries 0..10 as signed links, is written in German, has a text part and unsubscribe."""
     links = _links(sent)
     assert [int(link.rsplit("/", 1)[1]) for link in links] == list(range(11))
     assert sent.locale == "de" and sent.subject == "Eine kurze Frage zu Acme Analytics"
@@ -41,8 +41,10 @@ def test_email_has_eleven_one_click_links_in_the_contacts_language(sent: OutboxE
     assert "/unsubscribe" in sent.text_body and sent.status == "queued"
 
 
-def test_one_click_records_and_a_second_click_updates(client: Any, sent: OutboxEmail, db_session: Any) -> None:
-    """The first click creates the response; a later click within the window changes its score, no second one."""
+def test_one_click_records_and_a_second_click_updates(
+    client: Any, sent: OutboxEmail, db_session: Any
+) -> None:
+    """The first click creates the response; a later click within the window changes its score only."""
     links = _links(sent)
     first = client.get(links[3])
     assert first.status_code == 303 and "/s/mail-nps/c/" in first.headers["Location"]
@@ -56,14 +58,18 @@ def test_one_click_records_and_a_second_click_updates(client: Any, sent: OutboxE
     assert response.score == 9 and response.channel == "email" and response.outbox_email_id == sent.id
 
 
-def test_comment_page_after_one_click_updates_the_response(client: Any, sent: OutboxEmail, db_session: Any) -> None:
-    """The comment step opened by the click adds the comment to that same response (worded for a detractor)."""
+def test_comment_page_after_one_click_updates_the_response(
+    client: Any, sent: OutboxEmail, db_session: Any
+) -> None:
+    """The comment step opened by the click adds the comment to that response (worded for a detractor)."""
     step_url = client.get(_links(sent)[2]).headers["Location"]
     page = client.get(step_url)
     html = page.get_data(as_text=True)
     assert "Das tut uns leid. Was hat Sie enttäuscht?" in html
-    done = client.post(step_url.split("?")[0], data={"csrf_token": field(html, "csrf_token"),
-                                                    "comment": "Die Exporte brechen ab"})
+    done = client.post(
+        step_url.split("?")[0],
+        data={"csrf_token": field(html, "csrf_token"), "comment": "Die Exporte brechen ab"},
+    )
     assert done.status_code == 303
     db_session.expire_all()
     assert db_session.scalar(select(func.count(Response.id))) == 1
@@ -71,11 +77,17 @@ def test_comment_page_after_one_click_updates_the_response(client: Any, sent: Ou
     assert verbatim.text == "Die Exporte brechen ab" and verbatim.analysis_status == "pending"
 
 
-def test_expired_link_is_410_and_records_nothing(app: Any, client: Any, sent: OutboxEmail, db_session: Any) -> None:
+def test_expired_link_is_410_and_records_nothing(
+    app: Any, client: Any, sent: OutboxEmail, db_session: Any
+) -> None:
     """A link older than ONE_CLICK_MAX_AGE_DAYS says it expired (in German here)."""
     days = int(app.config["ONE_CLICK_MAX_AGE_DAYS"])
-    token = aged_token(app.config["SECRET_KEY"], ONE_CLICK_SALT, {"m": sent.id, "s": sent.survey_id, "c": sent.contact_id},
-                       age_seconds=(days + 1) * 86400)
+    token = aged_token(
+        app.config["SECRET_KEY"],
+        ONE_CLICK_SALT,
+        {"m": sent.id, "s": sent.survey_id, "c": sent.contact_id},
+        age_seconds=(days + 1) * 86400,
+    )
     resp = client.get(f"/r/{token}/9", headers={"Accept-Language": "de"})
     assert resp.status_code == 410 and f"{days} Tage" in resp.get_data(as_text=True)
     assert db_session.scalar(select(func.count(Response.id))) == 0
@@ -83,16 +95,23 @@ def test_expired_link_is_410_and_records_nothing(app: Any, client: Any, sent: Ou
 
 def test_link_within_its_lifetime_still_works(app: Any, client: Any, sent: OutboxEmail) -> None:
     """A 29-day-old link is still valid."""
-    token = aged_token(app.config["SECRET_KEY"], ONE_CLICK_SALT, {"m": sent.id, "s": sent.survey_id, "c": sent.contact_id},
-                       age_seconds=29 * 86400)
+    token = aged_token(
+        app.config["SECRET_KEY"],
+        ONE_CLICK_SALT,
+        {"m": sent.id, "s": sent.survey_id, "c": sent.contact_id},
+        age_seconds=29 * 86400,
+    )
     assert client.get(f"/r/{token}/9").status_code == 303
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),   # altered signature
-    lambda t: t[: len(t) // 2],                                     # truncated by a mail client
-    lambda t: "eyJtIjo5OTksInMiOjEsImMiOjF9" + t[t.index("."):],    # payload swapped for another email's
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # altered signature
+        lambda t: t[: len(t) // 2],  # truncated by a mail client
+        lambda t: "eyJtIjo5OTksInMiOjEsImMiOjF9" + t[t.index(".") :],  # payload swapped for another email's
+    ],
+)
 def test_tampered_links_are_refused(client: Any, sent: OutboxEmail, db_session: Any, mangle: Any) -> None:
     """Altered, truncated or re-targeted tokens are a 400 with the reason, and record nothing."""
     token = _links(sent)[9].split("/")[2]
@@ -122,7 +141,9 @@ def test_closed_survey_link_says_closed(client: Any, sent: OutboxEmail, db_sessi
     assert client.get(_links(sent)[9]).status_code == 409
 
 
-def test_head_requests_from_link_scanners_record_nothing(client: Any, sent: OutboxEmail, db_session: Any) -> None:
+def test_head_requests_from_link_scanners_record_nothing(
+    client: Any, sent: OutboxEmail, db_session: Any
+) -> None:
     """Mail security scanners probing with HEAD do not answer the survey."""
     assert client.head(_links(sent)[0]).status_code == 200
     assert db_session.scalar(select(func.count(Response.id))) == 0
@@ -136,13 +157,20 @@ def test_unsubscribe_needs_a_confirmation(client: Any, sent: OutboxEmail, db_ses
     client.post(url, data={"csrf_token": field(page.get_data(as_text=True), "csrf_token")})
     db_session.expire_all()
     assert sent.contact.unsubscribed
-    again = queue_survey_email(db_session, sent.survey, sent.contact, trigger="manual", base_url="http://localhost",
-                               check_fatigue=False)
+    again = queue_survey_email(
+        db_session,
+        sent.survey,
+        sent.contact,
+        trigger="manual",
+        base_url="http://localhost",
+        check_fatigue=False,
+    )
     assert again is None
 
 
-def test_send_job_in_development_marks_the_outbox_delivery(sent: OutboxEmail, run_worker: Any, db_session: Any,
-                                                           app: Any) -> None:
+def test_send_job_in_development_marks_the_outbox_delivery(
+    sent: OutboxEmail, run_worker: Any, db_session: Any, app: Any
+) -> None:
     """Without FEEDLOOP_SMTP_HOST the job delivers to the outbox page only (no network)."""
     from workers.enqueue import enqueue_send_email
 
@@ -174,8 +202,9 @@ def smtp_server() -> Iterator[tuple[int, list[Any]]]:
     controller.stop()
 
 
-def test_send_job_delivers_over_smtp(app: Any, sent: OutboxEmail, run_worker: Any, db_session: Any,
-                                     smtp_server: tuple[int, list[Any]]) -> None:
+def test_send_job_delivers_over_smtp(
+    app: Any, sent: OutboxEmail, run_worker: Any, db_session: Any, smtp_server: tuple[int, list[Any]]
+) -> None:
     """With an SMTP host the job hands a multipart message to it, once, and records its Message-ID."""
     from workers.enqueue import enqueue_send_email
 
@@ -214,7 +243,9 @@ def test_smtp_refusal_is_recorded_and_retried(app: Any, sent: OutboxEmail, db_se
     assert email.status == "queued" and email.attempts == 1 and "ConnectionRefused" in email.last_error
 
 
-def test_outbox_page_is_admin_only_and_previews_the_email(client: Any, sent: OutboxEmail, db_session: Any) -> None:
+def test_outbox_page_is_admin_only_and_previews_the_email(
+    client: Any, sent: OutboxEmail, db_session: Any
+) -> None:
     """Admins see the outbox and the email in a sandboxed frame; other staff get 403."""
     make_user(db_session, role="csm", email="csm@example.com")
     make_user(db_session, role="admin", email="admin@example.com")

@@ -25,10 +25,12 @@ def _start(client: Any, key: str = "host-nps", **headers: str) -> tuple[str, str
 
 
 def test_score_then_comment_then_thanks_without_javascript(client: Any, survey: Any, db_session: Any) -> None:
-    """Plain forms: a score button stores the answer at once, the follow-up adds the comment to it, then thanks."""
+    """Plain forms: a score button stores the answer at once, the follow-up adds a comment, then thanks."""
     html, token, sid = _start(client)
     assert 'name="score" value="0"' in html and 'name="score" value="10"' in html
-    resp = client.post("/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "9"})
+    resp = client.post(
+        "/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "9"}
+    )
     assert resp.status_code == 303 and "/s/host-nps/c/" in resp.headers["Location"]
     assert db_session.scalar(select(Response.score)) == 9  # the score alone is already an answer
     step = client.get(resp.headers["Location"]).get_data(as_text=True)
@@ -41,29 +43,40 @@ def test_score_then_comment_then_thanks_without_javascript(client: Any, survey: 
     assert db_session.scalar(select(Verbatim.text)) == "The dashboards <b>rock</b>"
 
 
-@pytest.mark.parametrize(("score", "wording"), [
-    (10, "What do you value most about Acme Analytics?"),
-    (8, "What would make Acme Analytics a 10 for you?"),
-    (3, "What disappointed you?"),
-])
+@pytest.mark.parametrize(
+    ("score", "wording"),
+    [
+        (10, "What do you value most about Acme Analytics?"),
+        (8, "What would make Acme Analytics a 10 for you?"),
+        (3, "What disappointed you?"),
+    ],
+)
 def test_follow_up_is_worded_for_the_bucket(client: Any, survey: Any, score: int, wording: str) -> None:
     """Promoters, passives and detractors each get their own follow-up question."""
     _html, token, sid = _start(client)
-    resp = client.post("/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": str(score)},
-                       headers={"HX-Request": "true"})
+    resp = client.post(
+        "/s/host-nps/responses",
+        data={"csrf_token": token, "submission_id": sid, "score": str(score)},
+        headers={"HX-Request": "true"},
+    )
     assert resp.status_code == 200 and wording in resp.get_data(as_text=True)
 
 
 def test_htmx_gets_fragments_with_vary(client: Any, survey: Any) -> None:
     """htmx requests get the next step only (no <html>), marked Vary: HX-Request."""
     _html, token, sid = _start(client)
-    step = client.post("/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "7"},
-                       headers={"HX-Request": "true"})
+    step = client.post(
+        "/s/host-nps/responses",
+        data={"csrf_token": token, "submission_id": sid, "score": "7"},
+        headers={"HX-Request": "true"},
+    )
     body = step.get_data(as_text=True)
     assert "<html" not in body and 'data-step="comment"' in body and "HX-Request" in step.headers["Vary"]
     action = field(body, "lang") and body.split('action="')[1].split('"')[0]
     thanks = client.post(action, data={"csrf_token": token, "comment": "ok"}, headers={"HX-Request": "true"})
-    assert "<html" not in thanks.get_data(as_text=True) and 'data-step="thanks"' in thanks.get_data(as_text=True)
+    assert "<html" not in thanks.get_data(as_text=True) and 'data-step="thanks"' in thanks.get_data(
+        as_text=True
+    )
 
 
 def test_double_click_and_retry_do_not_duplicate(client: Any, survey: Any, db_session: Any) -> None:
@@ -74,7 +87,9 @@ def test_double_click_and_retry_do_not_duplicate(client: Any, survey: Any, db_se
     assert db_session.scalar(select(func.count(Response.id))) == 1
 
 
-def test_json_contract_keeps_its_statuses_and_updates_on_repeat(client: Any, survey: Any, db_session: Any) -> None:
+def test_json_contract_keeps_its_statuses_and_updates_on_repeat(
+    client: Any, survey: Any, db_session: Any
+) -> None:
     """201 then 200 with the same id; the repeat's comment lands on the first response's verbatim."""
     first = client.post("/s/host-nps/responses", json={"score": 9, "submission_id": "sub-1"})
     assert first.status_code == 201
@@ -110,7 +125,9 @@ def test_english_only_survey_stays_english(client: Any, db_session: Any) -> None
 def test_comment_too_long_is_capped_and_said(client: Any, survey: Any, db_session: Any) -> None:
     """An oversize comment gets a 413 naming both lengths; the score stays saved, the text is not stored."""
     _html, token, sid = _start(client)
-    resp = client.post("/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "2"})
+    resp = client.post(
+        "/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "2"}
+    )
     action = resp.headers["Location"].split("?")[0]
     too_long = client.post(action, data={"csrf_token": token, "comment": "x" * 5001})
     assert too_long.status_code == 413
@@ -121,7 +138,9 @@ def test_comment_too_long_is_capped_and_said(client: Any, survey: Any, db_sessio
 def test_comment_step_needs_csrf_token(client: Any, survey: Any) -> None:
     """The follow-up form refuses a post without its CSRF token, saying how to recover."""
     _html, token, sid = _start(client)
-    resp = client.post("/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "9"})
+    resp = client.post(
+        "/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "9"}
+    )
     refused = client.post(resp.headers["Location"].split("?")[0], data={"comment": "hi"})
     assert refused.status_code == 400 and "security token" in refused.get_data(as_text=True)
 
@@ -135,8 +154,10 @@ def test_tampered_comment_link_is_refused(client: Any, survey: Any) -> None:
 def test_honeypot_on_the_form(client: Any, survey: Any, db_session: Any) -> None:
     """A filled honeypot is refused with a specific message and nothing is stored."""
     _html, token, sid = _start(client)
-    resp = client.post("/s/host-nps/responses",
-                       data={"csrf_token": token, "submission_id": sid, "score": "9", "website": "x"})
+    resp = client.post(
+        "/s/host-nps/responses",
+        data={"csrf_token": token, "submission_id": sid, "score": "9", "website": "x"},
+    )
     assert resp.status_code == 400 and "meant to stay empty" in resp.get_data(as_text=True)
     assert db_session.scalar(select(func.count(Response.id))) == 0
 
@@ -174,9 +195,13 @@ def test_anonymous_answer_can_leave_an_email_later(client: Any, survey: Any, db_
     contact = make_contact(db_session, account, email="robin@customer.example")
     db_session.commit()
     _html, token, sid = _start(client)
-    resp = client.post("/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "9"})
-    client.post(resp.headers["Location"].split("?")[0],
-                data={"csrf_token": token, "comment": "Great", "email": "Robin@Customer.example"})
+    resp = client.post(
+        "/s/host-nps/responses", data={"csrf_token": token, "submission_id": sid, "score": "9"}
+    )
+    client.post(
+        resp.headers["Location"].split("?")[0],
+        data={"csrf_token": token, "comment": "Great", "email": "Robin@Customer.example"},
+    )
     db_session.expire_all()
     response = db_session.scalar(select(Response))
     assert response.contact_id == contact.id and response.account_id == account.id
@@ -187,7 +212,9 @@ def test_rate_limit_answers_429_in_the_customers_language(app: Any, client: Any,
     old = app.config["PUBLIC_RATE_LIMIT"]
     app.config["PUBLIC_RATE_LIMIT"] = "3 per minute"
     try:
-        statuses = [client.get("/s/host-nps", headers={"Accept-Language": "de"}).status_code for _ in range(4)]
+        statuses = [
+            client.get("/s/host-nps", headers={"Accept-Language": "de"}).status_code for _ in range(4)
+        ]
         last = client.get("/s/host-nps", headers={"Accept-Language": "de"})
     finally:
         app.config["PUBLIC_RATE_LIMIT"] = old

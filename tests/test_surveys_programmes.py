@@ -1,4 +1,4 @@
-"""Who is asked when: the fatigue rule, bulk sends to segments, relationship programmes, transactional triggers."""
+"""Who is asked when: fatigue rule, bulk sends to segments, relationship programmes, event triggers."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from survey.database import utcnow
 from survey.models import Contact, OutboxEmail
 from survey.services.fatigue import claim_ask, may_ask
-from survey.services.programmes import Segment, period_offset, preview, relationship_due, segment_contacts
+from survey.services.programmes import Segment, period_offset, relationship_due, segment_contacts
 from survey.services.users import create_api_token
 from tests.factories import make_account, make_contact, make_survey, make_user
 from tests.surveys_helpers import field, login
 
 
 def test_claim_ask_lets_only_one_sender_win(app_ctx: Any, db_session: Any) -> None:
-    """Two asks in a row: the first records it, the second is held by the rule; after N days it is allowed again."""
+    """Two asks in a row: the first records it, the second is held by the rule; after N days it is allowed."""
     contact = make_contact(db_session)
     db_session.commit()
     assert claim_ask(db_session, contact.id, days=90) is True
@@ -60,8 +60,9 @@ def test_bulk_send_skips_recently_asked_contacts(client: Any, db_session: Any, r
     login(client, "admin@example.com")
     page = client.get(f"/admin/surveys/{survey.id}").get_data(as_text=True)
     assert "2 contacts match; 1 may be asked now" in page
-    resp = client.post(f"/admin/surveys/{survey.id}/send", data={"csrf_token": field(page, "csrf_token"),
-                                                                  "plan": "Growth"})
+    resp = client.post(
+        f"/admin/surveys/{survey.id}/send", data={"csrf_token": field(page, "csrf_token"), "plan": "Growth"}
+    )
     assert resp.status_code == 303
     emails = db_session.scalars(select(OutboxEmail)).all()
     assert [e.contact_id for e in emails] == [fresh.id] and emails[0].trigger == "bulk"
@@ -69,7 +70,9 @@ def test_bulk_send_skips_recently_asked_contacts(client: Any, db_session: Any, r
     db_session.expire_all()
     assert db_session.get(OutboxEmail, emails[0].id).status == "sent"
     # Sending again the same day asks nobody twice.
-    client.post(f"/admin/surveys/{survey.id}/send", data={"csrf_token": field(page, "csrf_token"), "plan": "Growth"})
+    client.post(
+        f"/admin/surveys/{survey.id}/send", data={"csrf_token": field(page, "csrf_token"), "plan": "Growth"}
+    )
     assert db_session.scalar(select(func.count(OutboxEmail.id))) == 1
     assert db_session.get(Contact, recent.id).last_asked_at < utcnow() - timedelta(days=9)
 
@@ -87,7 +90,7 @@ def test_segment_preview_is_an_htmx_fragment(client: Any, db_session: Any) -> No
 
 
 def test_relationship_programme_spreads_contacts_over_the_period(app_ctx: Any, db_session: Any) -> None:
-    """Each contact is due at a fixed offset in the period: about a quarter after a quarter, all by the end."""
+    """Each contact is due at a fixed offset in the period: ~a quarter after a quarter, all by the end."""
     survey = make_survey(db_session, key="rel-nps", programme="relationship", recurrence_days=100)
     account = make_account(db_session)
     for _ in range(200):
@@ -131,7 +134,7 @@ def api_token(app_ctx: Any, db_session: Any) -> str:
 
 
 def test_transactional_trigger_sends_once_per_event(client: Any, db_session: Any, api_token: str) -> None:
-    """A ticket-closed event queues one email; the same event again is a duplicate; fatigue suppresses others."""
+    """A ticket-closed event queues one email; the same event again is a duplicate; fatigue holds others."""
     make_survey(db_session, key="tx-csat", kind="csat", programme="transactional")
     db_session.commit()
     auth = {"Authorization": f"Bearer {api_token}"}

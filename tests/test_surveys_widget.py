@@ -19,14 +19,21 @@ SECRET = "s3cret-for-tests"
 
 @pytest.fixture
 def survey(db_session: Any) -> Any:
-    s = make_survey(db_session, key="w-nps", product_name="Acme Analytics", allowed_origins=[HOST],
-                    widget_secret=SECRET, anonymous=False)
+    s = make_survey(
+        db_session,
+        key="w-nps",
+        product_name="Acme Analytics",
+        allowed_origins=[HOST],
+        widget_secret=SECRET,
+        anonymous=False,
+    )
     db_session.commit()
     return s
 
 
-def _params(email: str | None = "pat@customer.example", sig: str | None = None, origin: str = HOST,
-            **extra: str) -> str:
+def _params(
+    email: str | None = "pat@customer.example", sig: str | None = None, origin: str = HOST, **extra: str
+) -> str:
     params = {"origin": origin, **extra}
     if email is not None:
         params["email"] = email
@@ -56,8 +63,10 @@ def test_check_says_show_to_a_verified_user_on_an_allowed_origin(client: Any, su
 
 def test_check_refuses_a_foreign_origin_with_the_reason(client: Any, survey: Any) -> None:
     """Another site gets a 403 that names it, in the visitor's language."""
-    resp = client.get(f"/w/w-nps/check?{_params(origin='https://evil.example')}",
-                      headers={"Origin": "https://evil.example", "Accept-Language": "de"})
+    resp = client.get(
+        f"/w/w-nps/check?{_params(origin='https://evil.example')}",
+        headers={"Origin": "https://evil.example", "Accept-Language": "de"},
+    )
     assert resp.status_code == 403 and "https://evil.example" in resp.get_json()["error"]
     assert "nicht angezeigt" in resp.get_json()["error"]
 
@@ -68,14 +77,22 @@ def test_check_without_any_origin_is_a_400(client: Any, survey: Any) -> None:
     assert resp.status_code == 400 and "which website" in resp.get_json()["error"]
 
 
-@pytest.mark.parametrize(("email", "sig", "needle"), [
-    (None, None, "only for signed-in users"),
-    ("pat@customer.example", "0" * 64, "could not verify who you are"),
-    ("pat@customer.example", identity_signature("other-secret", "pat@customer.example"), "could not verify"),
-    ("mallory@customer.example", identity_signature(SECRET, "pat@customer.example"), "could not verify"),
-])
-def test_identity_must_be_signed_with_the_survey_secret(client: Any, survey: Any, email: str | None,
-                                                        sig: str | None, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("email", "sig", "needle"),
+    [
+        (None, None, "only for signed-in users"),
+        ("pat@customer.example", "0" * 64, "could not verify who you are"),
+        (
+            "pat@customer.example",
+            identity_signature("other-secret", "pat@customer.example"),
+            "could not verify",
+        ),
+        ("mallory@customer.example", identity_signature(SECRET, "pat@customer.example"), "could not verify"),
+    ],
+)
+def test_identity_must_be_signed_with_the_survey_secret(
+    client: Any, survey: Any, email: str | None, sig: str | None, needle: str
+) -> None:
     """Missing, forged, wrong-key or borrowed signatures are all refused: nobody answers as someone else."""
     check = client.get(f"/w/w-nps/check?{_params(email=email, sig=sig)}", headers={"Origin": HOST})
     assert check.status_code == 403 and needle in check.get_json()["error"]
@@ -86,7 +103,9 @@ def test_identity_must_be_signed_with_the_survey_secret(client: Any, survey: Any
 def test_signature_ignores_email_case(client: Any, survey: Any) -> None:
     """The vendor may sign 'Pat@Customer.example'; it is the same person."""
     sig = identity_signature(SECRET, "Pat@Customer.example")
-    resp = client.get(f"/w/w-nps/check?{_params(email='pat@customer.example', sig=sig)}", headers={"Origin": HOST})
+    resp = client.get(
+        f"/w/w-nps/check?{_params(email='pat@customer.example', sig=sig)}", headers={"Origin": HOST}
+    )
     assert resp.get_json()["show"] is True
 
 
@@ -112,14 +131,20 @@ def test_widget_answer_lands_with_comment_on_one_response(client: Any, survey: A
     db_session.commit()
     html = _open(client).get_data(as_text=True)
     token, sid = field(html, "widget_token"), field(html, "submission_id")
-    step = client.post("/w/w-nps/responses", data={"widget_token": token, "submission_id": sid, "score": "4"},
-                       headers={"HX-Request": "true"})
+    step = client.post(
+        "/w/w-nps/responses",
+        data={"widget_token": token, "submission_id": sid, "score": "4"},
+        headers={"HX-Request": "true"},
+    )
     body = step.get_data(as_text=True)
     assert step.status_code == 200 and "What disappointed you?" in body
     assert f"frame-ancestors {HOST}" in step.headers["Content-Security-Policy"]
     action = body.split('action="')[1].split('"')[0]
-    thanks = client.post(action, data={"widget_token": token, "comment": "Too many clicks <script>x</script>"},
-                         headers={"HX-Request": "true"})
+    thanks = client.post(
+        action,
+        data={"widget_token": token, "comment": "Too many clicks <script>x</script>"},
+        headers={"HX-Request": "true"},
+    )
     assert 'data-step="thanks"' in thanks.get_data(as_text=True)
     response = db_session.scalar(select(Response))
     assert response.channel == "widget" and response.score == 4
@@ -148,8 +173,11 @@ def test_widget_token_of_another_survey_is_refused(client: Any, survey: Any, db_
 def test_widget_double_submit_is_one_response(client: Any, survey: Any, db_session: Any) -> None:
     """The same widget form posted twice stores one answer."""
     html = _open(client).get_data(as_text=True)
-    data = {"widget_token": field(html, "widget_token"), "submission_id": field(html, "submission_id"),
-            "score": "10"}
+    data = {
+        "widget_token": field(html, "widget_token"),
+        "submission_id": field(html, "submission_id"),
+        "score": "10",
+    }
     client.post("/w/w-nps/responses", data=data)
     client.post("/w/w-nps/responses", data=data)
     assert db_session.scalar(select(func.count(Response.id))) == 1
@@ -158,8 +186,9 @@ def test_widget_double_submit_is_one_response(client: Any, survey: Any, db_sessi
 def test_out_of_range_score_in_the_widget(client: Any, survey: Any) -> None:
     """A tampered score gets the valid range, in German for a German visitor."""
     html = _open(client, lang="de").get_data(as_text=True)
-    resp = client.post("/w/w-nps/responses", data={"widget_token": field(html, "widget_token"), "score": "12",
-                                                   "lang": "de"})
+    resp = client.post(
+        "/w/w-nps/responses", data={"widget_token": field(html, "widget_token"), "score": "12", "lang": "de"}
+    )
     assert resp.status_code == 400 and "ganze Zahl von 0 bis 10" in resp.get_data(as_text=True)
 
 
@@ -172,7 +201,9 @@ def test_dismissal_counts_as_asked(client: Any, survey: Any, db_session: Any) ->
     assert check["show"] is False and check["reason"] == "asked_recently" and check["next_ask_at"]
 
 
-def test_fatigue_hides_the_widget_from_recently_asked_contacts(client: Any, survey: Any, db_session: Any) -> None:
+def test_fatigue_hides_the_widget_from_recently_asked_contacts(
+    client: Any, survey: Any, db_session: Any
+) -> None:
     """A contact emailed last week is not shown the widget of any survey."""
     from datetime import timedelta
 
@@ -189,8 +220,14 @@ def test_anonymous_survey_shows_to_visitors(client: Any, db_session: Any) -> Non
     make_survey(db_session, key="w-anon", allowed_origins=[HOST], anonymous=True)
     db_session.commit()
     html = client.get(f"/w/w-anon?{_params(email=None)}").get_data(as_text=True)
-    client.post("/w/w-anon/responses", data={"widget_token": field(html, "widget_token"), "score": "9",
-                                             "submission_id": field(html, "submission_id")})
+    client.post(
+        "/w/w-anon/responses",
+        data={
+            "widget_token": field(html, "widget_token"),
+            "score": "9",
+            "submission_id": field(html, "submission_id"),
+        },
+    )
     assert db_session.scalar(select(Response.contact_id)) is None
 
 

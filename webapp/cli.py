@@ -136,6 +136,10 @@ def seed_demo(if_empty: bool) -> None:
     if result is None:
         click.echo("database already has data; demo not loaded")
         return
+    from survey.services.demo_channels import seed_channels_demo
+    from webapp.public.emails import public_base_url
+
+    seed_channels_demo(database.session, public_base_url())
     database.session.commit()
     with click.progressbar(result.verbatim_ids, label="queueing analysis", file=sys.stderr) as ids:
         for vid in ids:
@@ -383,6 +387,7 @@ def run(host: str, port: int, web_workers: int, rq_workers: int, demo: bool) -> 
             proc, url = embedded_redis.start(instance)
             children.append(("embedded redis", proc))
             env["FEEDLOOP_REDIS_URL"] = url
+        env.setdefault("FEEDLOOP_PUBLIC_BASE_URL", f"http://{host}:{port}")
         feedloop = [sys.executable, "-m", "webapp.cli"]
         subprocess.run([*feedloop, "db", "upgrade"], env=env, check=True)
         if demo:
@@ -416,6 +421,8 @@ def _print_banner(host: str, port: int, demo: bool) -> None:
         "Feedloop is running.",
         f"  Staff app:         {base}/login",
         f"  Demo survey:       {base}/s/demo-nps",
+        f"  Widget demo:       {base}/demo/widget-host",
+        f"  Email outbox:      {base}/admin/outbox  (admin)",
         f"  Health:            {base}/healthz",
         f"  Jobs (admin):      {base}/admin/rq",
     ]

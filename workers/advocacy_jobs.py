@@ -56,8 +56,10 @@ def notify_praise(verbatim_id: int) -> dict[str, Any]:
 
     session = db.session
     notices = session.scalars(
-        select(PraiseNotice).join(AdvocateFlag, AdvocateFlag.id == PraiseNotice.flag_id)
-        .where(AdvocateFlag.verbatim_id == verbatim_id, PraiseNotice.emailed_at.is_(None))).all()
+        select(PraiseNotice)
+        .join(AdvocateFlag, AdvocateFlag.id == PraiseNotice.flag_id)
+        .where(AdvocateFlag.verbatim_id == verbatim_id, PraiseNotice.emailed_at.is_(None))
+    ).all()
     emails = [write_praise_notice(session, notice) for notice in notices]
     session.commit()
     for email in emails:
@@ -92,9 +94,17 @@ def seed_demo_when_ready(attempt: int = 0) -> dict[str, Any]:
     from workers import enqueue
 
     session = db.session
-    waiting = session.scalar(select(func.count(Verbatim.id)).where(or_(
-        Verbatim.analysis_status.in_(("pending", "running")),
-        (Verbatim.analysis_status == "done") & (Verbatim.action_status != "done")))) or 0
+    waiting = (
+        session.scalar(
+            select(func.count(Verbatim.id)).where(
+                or_(
+                    Verbatim.analysis_status.in_(("pending", "running")),
+                    (Verbatim.analysis_status == "done") & (Verbatim.action_status != "done"),
+                )
+            )
+        )
+        or 0
+    )
     if waiting:
         session.rollback()
         if attempt >= 360:  # an hour of waiting: something is stuck; the sweeper will have said so

@@ -1,4 +1,4 @@
-"""RQ jobs for survey emails: deliver one outbox email; run relationship programmes and re-queue lost sends."""
+"""RQ jobs for emails: deliver one outbox email; run relationship programmes and re-queue lost sends."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ LOST_SEND_AFTER_SECONDS = 300
 
 
 def send_survey_email(outbox_id: int) -> dict[str, Any]:
-    """Send once: over SMTP when FEEDLOOP_SMTP_HOST is set, else mark it delivered to the development outbox."""
+    """Send once: over SMTP when FEEDLOOP_SMTP_HOST is set, else mark it delivered to the dev outbox."""
     from survey.models import OutboxEmail
     from survey.services.mailer import build_message, deliver, smtp_settings
     from survey.services.outbox import mark_sent, record_failure

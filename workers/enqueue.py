@@ -22,6 +22,17 @@ RESULT_TTL = 3600
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
+def _abandoned(job: Job, status: JobStatus) -> bool:
+    """A job 'started' longer ago than its timeout allows: its worker died (SIGKILL, lost machine)."""
+    if status != JobStatus.STARTED or job.started_at is None:
+        return False
+    from datetime import UTC, datetime
+
+    started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
+    limit = int(current_app.config["SWEEP_STALE_CLAIM_SECONDS"])
+    return (datetime.now(UTC) - started).total_seconds() > max(limit, 0)
+
+
 def _enqueue_unique(queue_name: str, func: Any, *args: Any, job_id: str, **options: Any) -> Job | None:
     """Enqueue once per job id; a finished or failed leftover is replaced; Redis down returns None."""
     queue = get_queue(queue_name)
@@ -36,9 +47,12 @@ def _enqueue_unique(queue_name: str, func: Any, *args: Any, job_id: str, **optio
                     existing = Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
                 except NoSuchJobError:
                     continue  # it expired between the two calls: try again
-                if existing.get_status(refresh=True) in _LIVE:
+                status = existing.get_status(refresh=True)
+                if status in _LIVE and not _abandoned(existing, status):
                     return existing
-                existing.delete()  # finished, failed, stopped or canceled: the database says it is needed again
+                # Finished, failed, stopped or canceled (or started by a worker that died): the database
+                # says the work is still needed, so replace it.
+                existing.delete()
         return None
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         log.warning("Redis unavailable, %s left for the sweeper: %s", job_id, exc)
@@ -209,21 +223,28 @@ def enqueue_praise_notices(verbatim_id: int) -> Job | None:
 
 
 def enqueue_scheduled_invite(invite_id: int, at: Any = None) -> Job | None:
-    """Send an approved invite when its contact's ask budget opens (at `at`, a naive UTC datetime, or now)."""
+    """Send an approved invite when its contact's ask budget opens (at `at`, a naive UTC datetime, or now).
+
+    One job per invite: a new time replaces the scheduled one; the invite row (send_after) is the truth, so a
+    lost job is found again by the advocacy sweep.
+    """
     from datetime import UTC
 
     from workers import advocacy_jobs
 
     job_id = f"send-invite-{invite_id}"
-    if at is None:
-        return _enqueue_unique("email", advocacy_jobs.send_scheduled_invite, invite_id, job_id=job_id,
-                               job_timeout=120, retry=_retry())
     queue = get_queue("email")
     try:
         try:
-            Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer).delete()
+            existing = Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
+            if existing.get_status(refresh=True) == JobStatus.STARTED:
+                return existing
+            existing.delete()
         except NoSuchJobError:
             pass
+        if at is None:
+            return _enqueue_unique("email", advocacy_jobs.send_scheduled_invite, invite_id, job_id=job_id,
+                                   job_timeout=120, retry=_retry())
         return queue.enqueue_at(at.replace(tzinfo=UTC), advocacy_jobs.send_scheduled_invite, invite_id,
                                 job_id=job_id, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL, job_timeout=120)
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
@@ -295,4 +316,25 @@ def enqueue_advocacy_demo(attempt: int = 0, after_seconds: int = 0) -> Job | Non
                                 job_id=job_id, failure_ttl=FAILURE_TTL, result_ttl=RESULT_TTL, job_timeout=600)
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         log.warning("Redis unavailable, advocacy demo not seeded: %s", exc)
+        return None
+
+
+def enqueue_recovery_demo(attempt: int = 0, after_seconds: int = 0) -> Job | None:
+    """Queue the demo's recovery history; it re-queues itself (needs the scheduler) until analysis is done."""
+    from workers import recovery_jobs
+
+    queue = get_queue("default")
+    job_id = f"seed-recovery-demo-{attempt}"
+    try:
+        if after_seconds:
+            try:
+                return queue.enqueue_in(timedelta(seconds=after_seconds), recovery_jobs.seed_recovery_demo_when_ready,
+                                        attempt, job_id=job_id, unique=True, failure_ttl=FAILURE_TTL,
+                                        result_ttl=RESULT_TTL)
+            except DuplicateJobError:
+                return None
+        return _enqueue_unique("default", recovery_jobs.seed_recovery_demo_when_ready, attempt, job_id=job_id,
+                               job_timeout=600)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("Redis unavailable, demo recovery history not queued: %s", exc)
         return None

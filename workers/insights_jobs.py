@@ -40,7 +40,9 @@ def sync_insights() -> dict[str, Any]:
     session.commit()
     settings = ThemeSettings.from_config(app.config)
     period_end = _today()
-    if session.scalar(select(ThemeRun.id).where(ThemeRun.period_end == period_end,
+    backlog = session.scalar(select(Verbatim.id).where(Verbatim.analysis_status.in_(("pending", "running"))).limit(1))
+    # themes once a day, after the analysis backlog has drained (a fresh install clusters its whole first batch)
+    if backlog is None and session.scalar(select(ThemeRun.id).where(ThemeRun.period_end == period_end,
                                                 ThemeRun.period_start == period_end - timedelta(days=settings.period_days))) is None:
         enqueue.enqueue_theme_detection(period_end.isoformat())
     if more:

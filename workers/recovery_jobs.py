@@ -153,3 +153,28 @@ def send_followup(task_id: int) -> dict[str, Any]:
     session.commit()
     enqueue.enqueue_send_email(email.id)
     return {"task_id": task_id, "email_id": email.id}
+
+
+def seed_recovery_demo_when_ready(attempt: int = 0) -> dict[str, Any]:
+    """After `feedloop seed-demo`: wait until the demo's verbatims are analysed and acted on, then seed history."""
+    from sqlalchemy import func, or_, select
+
+    from survey.models import Verbatim
+    from survey.services.recovery_demo import seed_recovery_demo
+    from webapp.extensions import db
+    from workers import enqueue
+
+    session = db.session
+    waiting = session.scalar(select(func.count(Verbatim.id)).where(or_(
+        Verbatim.analysis_status.in_(("pending", "running")), Verbatim.action_status == "pending"))) or 0
+    session.commit()
+    if waiting and attempt < DEMO_MAX_ATTEMPTS:
+        enqueue.enqueue_recovery_demo(attempt + 1, after_seconds=DEMO_RETRY_SECONDS)
+        return {"waiting_for": waiting, "attempt": attempt}
+    seed_recovery_demo(session)
+    session.commit()
+    return {"seeded": True, "still_pending": waiting}
+
+
+DEMO_RETRY_SECONDS = 10
+DEMO_MAX_ATTEMPTS = 360  # an hour: a slow first model load must not leave the demo without a history

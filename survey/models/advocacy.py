@@ -1,4 +1,4 @@
-"""Marketing's advocate programme: advocates, the acts they complete, templates, review campaigns, champion moves."""
+"""Marketing's advocate programme: advocates, the acts, templates, review campaigns, champion moves."""
 
 from __future__ import annotations
 
@@ -14,22 +14,36 @@ from survey.models.users import User
 
 ADVOCATE_TYPES = ("educator", "validator", "status_seeker", "collaborator")
 ACTIVITY_TYPES = (
-    "review_site", "reference_call", "case_study", "spotlight", "conference_talk", "webinar",
-    "community_answer", "panel", "advisory_board", "beta_programme", "referral", "new_company_deal",
+    "review_site",
+    "reference_call",
+    "case_study",
+    "spotlight",
+    "conference_talk",
+    "webinar",
+    "community_answer",
+    "panel",
+    "advisory_board",
+    "beta_programme",
+    "referral",
+    "new_company_deal",
 )
 MOVE_STATUSES = ("new", "contacted", "won", "dismissed")
 MOVE_SOURCES = ("edit", "import", "api")
 
 
 class Advocate(Base):
-    """A contact who praised us or referred someone; credited to the CSM and segment of the day they appeared."""
+    """A contact who praised us or referred someone; credited to the CSM and segment of that day."""
 
     __tablename__ = "advocates"
     __table_args__ = (
-        CheckConstraint("inferred_type IN ('educator','validator','status_seeker','collaborator')",
-                        name="inferred_type"),
-        CheckConstraint("type_override IS NULL OR type_override IN "
-                        "('educator','validator','status_seeker','collaborator')", name="type_override"),
+        CheckConstraint(
+            "inferred_type IN ('educator','validator','status_seeker','collaborator')", name="inferred_type"
+        ),
+        CheckConstraint(
+            "type_override IS NULL OR type_override IN "
+            "('educator','validator','status_seeker','collaborator')",
+            name="type_override",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +110,9 @@ class ChampionMove(Base):
     # "<contact id>:<new email>:<new account id>": a re-sync of the same change detects nothing new.
     move_key: Mapped[str] = mapped_column(String(400), unique=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    advocate_id: Mapped[int | None] = mapped_column(ForeignKey("advocates.id", ondelete="SET NULL"), index=True)
+    advocate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("advocates.id", ondelete="SET NULL"), index=True
+    )
     old_email: Mapped[str] = mapped_column(String(254))
     new_email: Mapped[str] = mapped_column(String(254))
     old_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
@@ -119,14 +135,18 @@ class AdvocacyActivity(Base):
     __tablename__ = "advocacy_activities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    advocate_id: Mapped[int | None] = mapped_column(ForeignKey("advocates.id", ondelete="SET NULL"), index=True)
+    advocate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("advocates.id", ondelete="SET NULL"), index=True
+    )
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     # One activity completes an invite; recording it twice (a double click) finds the first.
-    invite_id: Mapped[int | None] = mapped_column(ForeignKey("advocacy_invites.id", ondelete="SET NULL"),
-                                                  unique=True)
-    champion_move_id: Mapped[int | None] = mapped_column(ForeignKey("champion_moves.id", ondelete="SET NULL"),
-                                                         index=True)
+    invite_id: Mapped[int | None] = mapped_column(
+        ForeignKey("advocacy_invites.id", ondelete="SET NULL"), unique=True
+    )
+    champion_move_id: Mapped[int | None] = mapped_column(
+        ForeignKey("champion_moves.id", ondelete="SET NULL"), index=True
+    )
     activity_type: Mapped[str] = mapped_column(String(30))
     occurred_on: Mapped[date]
     link: Mapped[str | None] = mapped_column(String(500))

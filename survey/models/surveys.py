@@ -53,7 +53,7 @@ class Survey(Base):
 
 
 class Response(Base):
-    """A customer's answer; `submission_id` (or the email it answers) makes retries and double clicks count once."""
+    """A customer's answer; its submission id (or the email it answers) makes retries count once."""
 
     __tablename__ = "responses"
 

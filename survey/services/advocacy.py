@@ -1,4 +1,4 @@
-"""Who is an advocate, of which kind, and what to do about it: flags, advocate types, CSM notices, holds, moves.
+"""Who is an advocate, of which kind, and what to do: flags, types, CSM notices, holds, moves.
 
 Called by the action job for every analysed verbatim (idempotent: a second run finds what the first made),
 by the recovery service when a task opens (holds), and by contact edits, imports and the API (champion moves).
@@ -20,8 +20,8 @@ from survey.models import (
     Account,
     AdvocacyActivity,
     AdvocacyInvite,
-    AdvocateFlag,
     Advocate,
+    AdvocateFlag,
     Analysis,
     ChampionMove,
     Contact,
@@ -63,41 +63,149 @@ ASKS: dict[str, tuple[str, str | None]] = {
     "beta_programme": ("Beta programme", "collaborator"),
     "referral": ("Referral", None),
 }
-DEFAULT_ASK = {"educator": "webinar", "validator": "reference_call", "status_seeker": "case_study",
-               "collaborator": "advisory_board"}
-ACTIVITY_LABELS = {**{k: v[0] for k, v in ASKS.items()}, "review_site": "Review-site review",
-                   "new_company_deal": "Deal at their new company"}
+DEFAULT_ASK = {
+    "educator": "webinar",
+    "validator": "reference_call",
+    "status_seeker": "case_study",
+    "collaborator": "advisory_board",
+}
+ACTIVITY_LABELS = {
+    **{k: v[0] for k, v in ASKS.items()},
+    "review_site": "Review-site review",
+    "new_company_deal": "Deal at their new company",
+}
 # Points per completed act, for the advocate leaderboard: effort and reach, roughly.
 POINTS = {
-    "community_answer": 20, "review_site": 30, "reference_call": 40, "beta_programme": 40, "spotlight": 50,
-    "referral": 50, "panel": 60, "advisory_board": 60, "webinar": 80, "case_study": 100, "conference_talk": 120,
+    "community_answer": 20,
+    "review_site": 30,
+    "reference_call": 40,
+    "beta_programme": 40,
+    "spotlight": 50,
+    "referral": 50,
+    "panel": 60,
+    "advisory_board": 60,
+    "webinar": 80,
+    "case_study": 100,
+    "conference_talk": 120,
     "new_company_deal": 100,
 }
 WON_REFERRAL_BONUS = 100
 PENDING_INVITE_STATUSES = ("drafted", "approved", "on_hold", "sent")
 RECOVERY_HOLD = "Open recovery task on the account"
 MOVED_HOLD = "Champion moved company"
-FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
-                       "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "web.de", "aol.com"})
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "web.de",
+        "aol.com",
+    }
+)
 
 # Cues per advocate type, matched on whole words in what the contact wrote (lower case).
 TYPE_CUES: dict[str, tuple[str, ...]] = {
-    "educator": ("how we use", "we use", "set up", "showed", "show our", "taught", "teach", "trained", "training",
-                 "onboarded", "walked", "walk through", "explain", "tip", "tips", "workflow", "our process",
-                 "playbook", "template", "guide", "community", "webinar", "rolled it out", "every team"),
-    "validator": ("saved", "saves", "cut", "reduced", "increased", "doubled", "tripled", "roi", "results",
-                  "faster", "paid for itself", "hours", "accuracy", "accurate", "fewer", "less time", "grew",
-                  "since we switched", "compared to", "measurable", "revenue"),
-    "status_seeker": ("proud", "award", "promoted", "our story", "success story", "showcase", "spotlight",
-                      "speak", "speaking", "conference", "linkedin", "transformation", "i led", "my team",
-                      "recognition", "the board", "our ceo", "shout"),
-    "collaborator": ("roadmap", "feature request", "beta", "early access", "would love to see", "wish", "suggest",
-                     "idea", "ideas", "shape", "advisory", "partner", "happy to help", "test new", "feedback",
-                     "next version", "request"),
+    "educator": (
+        "how we use",
+        "we use",
+        "set up",
+        "showed",
+        "show our",
+        "taught",
+        "teach",
+        "trained",
+        "training",
+        "onboarded",
+        "walked",
+        "walk through",
+        "explain",
+        "tip",
+        "tips",
+        "workflow",
+        "our process",
+        "playbook",
+        "template",
+        "guide",
+        "community",
+        "webinar",
+        "rolled it out",
+        "every team",
+    ),
+    "validator": (
+        "saved",
+        "saves",
+        "cut",
+        "reduced",
+        "increased",
+        "doubled",
+        "tripled",
+        "roi",
+        "results",
+        "faster",
+        "paid for itself",
+        "hours",
+        "accuracy",
+        "accurate",
+        "fewer",
+        "less time",
+        "grew",
+        "since we switched",
+        "compared to",
+        "measurable",
+        "revenue",
+    ),
+    "status_seeker": (
+        "proud",
+        "award",
+        "promoted",
+        "our story",
+        "success story",
+        "showcase",
+        "spotlight",
+        "speak",
+        "speaking",
+        "conference",
+        "linkedin",
+        "transformation",
+        "i led",
+        "my team",
+        "recognition",
+        "the board",
+        "our ceo",
+        "shout",
+    ),
+    "collaborator": (
+        "roadmap",
+        "feature request",
+        "beta",
+        "early access",
+        "would love to see",
+        "wish",
+        "suggest",
+        "idea",
+        "ideas",
+        "shape",
+        "advisory",
+        "partner",
+        "happy to help",
+        "test new",
+        "feedback",
+        "next version",
+        "request",
+    ),
 }
 _NUMBER_RESULT = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|percent|x\b|hours?\b|days?\b|minutes?\b)")
-_CUE_PATTERNS = {t: [(cue, re.compile(r"\b" + re.escape(cue) + r"\b")) for cue in cues]
-                 for t, cues in TYPE_CUES.items()}
+_CUE_PATTERNS = {
+    t: [(cue, re.compile(r"\b" + re.escape(cue) + r"\b")) for cue in cues] for t, cues in TYPE_CUES.items()
+}
 _SENIOR = re.compile(r"\b(vp|vice president|head|director|chief|founder|ceo|cto|coo|cfo|cmo|cro)\b", re.I)
 ACTIVITY_TYPE_OF = {k: v[1] for k, v in ASKS.items() if v[1]}
 
@@ -124,8 +232,9 @@ def flag_kind(analysis: Analysis, score_bucket: str | None) -> str | None:
     return None
 
 
-def advocacy_follow_up(session: Session, verbatim: Verbatim, analysis: Analysis | None,
-                       score_bucket: str | None) -> AdvocacyOutcome:
+def advocacy_follow_up(
+    session: Session, verbatim: Verbatim, analysis: Analysis | None, score_bucket: str | None
+) -> AdvocacyOutcome:
     """Flag the advocate, credit the CSM, notify them, draft the right ask; running it twice adds nothing."""
     outcome = AdvocacyOutcome()
     if analysis is None:
@@ -133,9 +242,19 @@ def advocacy_follow_up(session: Session, verbatim: Verbatim, analysis: Analysis 
     kind = flag_kind(analysis, score_bucket)
     if kind is None:
         return outcome
-    flag = _get_or_create(session, AdvocateFlag, AdvocateFlag.verbatim_id == verbatim.id, lambda: AdvocateFlag(
-        verbatim_id=verbatim.id, contact_id=verbatim.contact_id, account_id=verbatim.account_id, kind=kind,
-        praise_targets=list(analysis.praise_targets), created_at=verbatim.created_at or utcnow()))
+    flag = _get_or_create(
+        session,
+        AdvocateFlag,
+        AdvocateFlag.verbatim_id == verbatim.id,
+        lambda: AdvocateFlag(
+            verbatim_id=verbatim.id,
+            contact_id=verbatim.contact_id,
+            account_id=verbatim.account_id,
+            kind=kind,
+            praise_targets=list(analysis.praise_targets),
+            created_at=verbatim.created_at or utcnow(),
+        ),
+    )
     outcome.flag_id = flag.id
     contact = session.get(Contact, verbatim.contact_id) if verbatim.contact_id else None
     account = session.get(Account, verbatim.account_id) if verbatim.account_id else None
@@ -162,15 +281,18 @@ def may_draft(session: Session, contact: Contact) -> str | None:
         return "Unsubscribed"
     if not contact.marketing_consent:
         return "No marketing consent"
-    pending = session.scalar(select(AdvocacyInvite.id).where(
-        AdvocacyInvite.contact_id == contact.id, AdvocacyInvite.status.in_(PENDING_INVITE_STATUSES)).limit(1))
+    pending = session.scalar(
+        select(AdvocacyInvite.id)
+        .where(AdvocacyInvite.contact_id == contact.id, AdvocacyInvite.status.in_(PENDING_INVITE_STATUSES))
+        .limit(1)
+    )
     if pending is not None:
         return "An invite is already in progress"
     return None
 
 
 def _get_or_create(session: Session, model: type, where: Any, build: Any) -> Any:
-    """The row matching `where`, or a new one; a concurrent insert of the same unique key is found, not doubled."""
+    """The row matching `where`, or a new one; a concurrent insert of the same key is found."""
     row = session.scalar(select(model).where(where))
     if row is not None:
         return row
@@ -190,8 +312,14 @@ def account_has_open_task(session: Session, account_id: int | None) -> bool:
     """No asks while the account is being recovered."""
     if account_id is None:
         return False
-    return session.scalar(select(RecoveryTask.id).where(
-        RecoveryTask.account_id == account_id, RecoveryTask.status.in_(OPEN_TASK_STATUSES)).limit(1)) is not None
+    return (
+        session.scalar(
+            select(RecoveryTask.id)
+            .where(RecoveryTask.account_id == account_id, RecoveryTask.status.in_(OPEN_TASK_STATUSES))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 # ---------------------------------------------------------------- advocates and their type
@@ -200,9 +328,18 @@ def account_has_open_task(session: Session, account_id: int | None) -> bool:
 def ensure_advocate(session: Session, contact: Contact, at: Any = None) -> Advocate:
     """The contact's advocate row (created once, credited to today's CSM and segment), with a fresh type."""
     account = contact.account
-    advocate = _get_or_create(session, Advocate, Advocate.contact_id == contact.id, lambda: Advocate(
-        contact_id=contact.id, account_id=contact.account_id, csm_id=account.owner_id if account else None,
-        segment=account.segment if account else None, created_at=at or utcnow()))
+    advocate = _get_or_create(
+        session,
+        Advocate,
+        Advocate.contact_id == contact.id,
+        lambda: Advocate(
+            contact_id=contact.id,
+            account_id=contact.account_id,
+            csm_id=account.owner_id if account else None,
+            segment=account.segment if account else None,
+            created_at=at or utcnow(),
+        ),
+    )
     if at is not None and at < advocate.created_at:
         advocate.created_at = at  # history analysed out of order: the advocate dates from the earliest signal
     advocate_type, reasons = infer_advocate_type(session, contact)
@@ -213,10 +350,19 @@ def ensure_advocate(session: Session, contact: Contact, at: Any = None) -> Advoc
 
 def infer_advocate_type(session: Session, contact: Contact) -> tuple[str, list[str]]:
     """Educator, validator, status seeker or collaborator, from what they wrote, did and are (their title)."""
-    texts = list(session.scalars(select(Verbatim.text).where(Verbatim.contact_id == contact.id)
-                                 .order_by(Verbatim.id.desc()).limit(30)))
-    done = list(session.scalars(select(AdvocacyActivity.activity_type)
-                                .where(AdvocacyActivity.contact_id == contact.id)))
+    texts = list(
+        session.scalars(
+            select(Verbatim.text)
+            .where(Verbatim.contact_id == contact.id)
+            .order_by(Verbatim.id.desc())
+            .limit(30)
+        )
+    )
+    done = list(
+        session.scalars(
+            select(AdvocacyActivity.activity_type).where(AdvocacyActivity.contact_id == contact.id)
+        )
+    )
     return type_from_evidence(texts, done, contact.title)
 
 
@@ -269,10 +415,14 @@ def praise_spans(analysis: Analysis | None, text: str) -> list[tuple[int, int]]:
     """Character spans of the praise: the positive clauses that praise a target, else the praise cue words."""
     if analysis is None:
         return []
-    spans = [(int(c["start"]), int(c["end"])) for c in analysis.clauses or []
-             if c.get("praise_targets") and c.get("polarity") == "positive"]
+    cues = [(int(e["start"]), int(e["end"])) for e in (analysis.evidence or {}).get("praise", [])]
+    spans = [
+        _praising_part(text, int(c["start"]), int(c["end"]), cues)
+        for c in analysis.clauses or []
+        if c.get("praise_targets") and c.get("polarity") == "positive"
+    ]
     if not spans:
-        spans = [(int(e["start"]), int(e["end"])) for e in (analysis.evidence or {}).get("praise", [])]
+        spans = cues
     spans = sorted((s, e) for s, e in spans if 0 <= s < e <= len(text))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -281,6 +431,26 @@ def praise_spans(analysis: Analysis | None, text: str) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return merged
+
+
+_CONTRAST = re.compile(r"[\s,;.…-]*\b(?:but|however|though|although|except|yet|sadly|unfortunately)\b", re.I)
+
+
+def _praising_part(text: str, start: int, end: int, cues: list[tuple[int, int]]) -> tuple[int, int]:
+    """A clause cut at 'but', 'however'...: only the side holding the praise cue, so no complaint is quoted back."""
+    cuts = [start]
+    for match in _CONTRAST.finditer(text, start, end):
+        cuts.append(match.start())
+        cuts.append(match.end())
+    cuts.append(end)
+    pieces = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2) if cuts[i] < cuts[i + 1]]
+    if len(pieces) == 1:
+        return start, end
+    chosen = [p for p in pieces if any(p[0] <= cs < p[1] for cs, _ce in cues)] or pieces[:1]
+    s, e = chosen[0][0], chosen[-1][1]
+    while s < e and not text[s].isalnum():
+        s += 1
+    return s, e
 
 
 def quote_pieces(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
@@ -300,8 +470,11 @@ def quote_pieces(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, boo
 def praise_quote(verbatim: Verbatim, analysis: Analysis | None, limit: int = 280) -> str:
     """The customer's own kind words, without the complaint around them, trimmed at a word boundary."""
     spans = praise_spans(analysis, verbatim.text)
-    quote = " ".join(verbatim.text[s:e].strip() for s, e in spans) if spans and analysis and any(
-        c.get("praise_targets") for c in analysis.clauses or []) else verbatim.text
+    quote = (
+        " ".join(verbatim.text[s:e].strip() for s, e in spans)
+        if spans and analysis and any(c.get("praise_targets") for c in analysis.clauses or [])
+        else verbatim.text
+    )
     quote = " ".join(quote.split())
     if len(quote) <= limit:
         return quote
@@ -319,14 +492,18 @@ def praised_people(analysis: Analysis | None, text: str) -> list[str]:
 # ---------------------------------------------------------------- telling the CSM
 
 
-def _notify_csm(session: Session, flag: AdvocateFlag, analysis: Analysis, account: Account | None) -> list[int]:
+def _notify_csm(
+    session: Session, flag: AdvocateFlag, analysis: Analysis, account: Account | None
+) -> list[int]:
     """A notice for the account's CSM on unsolicited praise, and for any CSM praised by name."""
     reasons_by_user: dict[int, list[str]] = {}
     if account is not None and account.owner_id and flag.kind == "unsolicited_praise":
         reasons_by_user.setdefault(account.owner_id, []).append("unsolicited")
     names = praised_people(analysis, flag.verbatim.text) if analysis.praise else []
     if names:
-        for user in session.scalars(select(User).where(User.role.in_(("csm", "admin")), User.active.is_(True))):
+        for user in session.scalars(
+            select(User).where(User.role.in_(("csm", "admin")), User.active.is_(True))
+        ):
             first = user.name.split(" ")[0]
             owns = account is not None and account.owner_id == user.id
             if any(n.lower() == user.name.lower() or (owns and n.lower() == first.lower()) for n in names):
@@ -334,17 +511,27 @@ def _notify_csm(session: Session, flag: AdvocateFlag, analysis: Analysis, accoun
     ids = []
     for user_id, reasons in reasons_by_user.items():
         notice = _get_or_create(
-            session, PraiseNotice, (PraiseNotice.flag_id == flag.id) & (PraiseNotice.user_id == user_id),
-            lambda user_id=user_id, reasons=reasons: PraiseNotice(flag_id=flag.id, user_id=user_id, reasons=reasons,
-                                                                  created_at=flag.created_at))
+            session,
+            PraiseNotice,
+            (PraiseNotice.flag_id == flag.id) & (PraiseNotice.user_id == user_id),
+            lambda user_id=user_id, reasons=reasons: PraiseNotice(
+                flag_id=flag.id, user_id=user_id, reasons=reasons, created_at=flag.created_at
+            ),
+        )
         ids.append(notice.id)
     return ids
 
 
 def unread_notice_count(session: Session, user_id: int) -> int:
     """How many praise notices the CSM has not opened yet."""
-    return session.scalar(select(func.count(PraiseNotice.id)).where(
-        PraiseNotice.user_id == user_id, PraiseNotice.read_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count(PraiseNotice.id)).where(
+                PraiseNotice.user_id == user_id, PraiseNotice.read_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 # ---------------------------------------------------------------- holds
@@ -367,11 +554,14 @@ def hold_if_recovering(session: Session, invite: AdvocacyInvite) -> bool:
 
 
 def hold_invites_for_account(session: Session, account_id: int | None) -> int:
-    """A recovery task opened: every invite of the account waiting to be sent goes on hold. Returns how many."""
+    """A recovery task opened: the account's invites waiting to be sent go on hold; returns how many."""
     if account_id is None:
         return 0
-    invites = session.scalars(select(AdvocacyInvite).where(
-        AdvocacyInvite.account_id == account_id, AdvocacyInvite.status.in_(("drafted", "approved")))).all()
+    invites = session.scalars(
+        select(AdvocacyInvite).where(
+            AdvocacyInvite.account_id == account_id, AdvocacyInvite.status.in_(("drafted", "approved"))
+        )
+    ).all()
     for invite in invites:
         _hold(invite, RECOVERY_HOLD)
     session.flush()
@@ -393,8 +583,11 @@ def release_hold(session: Session, invite: AdvocacyInvite) -> bool:
 
 def release_recovered_holds(session: Session) -> int:
     """Lift recovery holds whose account has no open task any more (the sweep calls this)."""
-    held = session.scalars(select(AdvocacyInvite).where(
-        AdvocacyInvite.status == "on_hold", AdvocacyInvite.hold_reason == RECOVERY_HOLD)).all()
+    held = session.scalars(
+        select(AdvocacyInvite).where(
+            AdvocacyInvite.status == "on_hold", AdvocacyInvite.hold_reason == RECOVERY_HOLD
+        )
+    ).all()
     return sum(1 for invite in held if release_hold(session, invite))
 
 
@@ -405,8 +598,13 @@ def email_domain(email: str | None) -> str:
     return (email or "").rsplit("@", 1)[-1].strip().lower()
 
 
-def detect_champion_moved(session: Session, contact: Contact, old_email: str | None, old_account_id: int | None,
-                          source: str = "edit") -> ChampionMove | None:
+def detect_champion_moved(
+    session: Session,
+    contact: Contact,
+    old_email: str | None,
+    old_account_id: int | None,
+    source: str = "edit",
+) -> ChampionMove | None:
     """Call after a contact's email or account changed: a known advocate at a new company is flagged once.
 
     `contact` already carries the new email and account. Returns the move (new or already recorded) or None
@@ -425,13 +623,29 @@ def detect_champion_moved(session: Session, contact: Contact, old_email: str | N
         new_account = session.scalar(select(Account).where(func.lower(Account.domain) == new_domain).limit(1))
     new_company = new_account.name if new_account else new_domain
     key = f"{contact.id}:{contact.email.lower()}:{new_account.id if new_account else ''}"[:400]
-    move = _get_or_create(session, ChampionMove, ChampionMove.move_key == key, lambda: ChampionMove(
-        move_key=key, contact_id=contact.id, advocate_id=advocate.id, old_email=old_email or "",
-        new_email=contact.email, old_account_id=old_account_id, new_account_id=new_account.id if new_account else None,
-        new_company=new_company, source=source if source in ("edit", "import", "api") else "edit",
-        status="new", detected_at=utcnow()))
-    for invite in session.scalars(select(AdvocacyInvite).where(
-            AdvocacyInvite.contact_id == contact.id, AdvocacyInvite.status.in_(("drafted", "approved")))):
+    move = _get_or_create(
+        session,
+        ChampionMove,
+        ChampionMove.move_key == key,
+        lambda: ChampionMove(
+            move_key=key,
+            contact_id=contact.id,
+            advocate_id=advocate.id,
+            old_email=old_email or "",
+            new_email=contact.email,
+            old_account_id=old_account_id,
+            new_account_id=new_account.id if new_account else None,
+            new_company=new_company,
+            source=source if source in ("edit", "import", "api") else "edit",
+            status="new",
+            detected_at=utcnow(),
+        ),
+    )
+    for invite in session.scalars(
+        select(AdvocacyInvite).where(
+            AdvocacyInvite.contact_id == contact.id, AdvocacyInvite.status.in_(("drafted", "approved"))
+        )
+    ):
         _hold(invite, MOVED_HOLD)  # the words were about the old company: marketing decides what to ask now
     session.flush()
     return move
@@ -441,9 +655,13 @@ def outreach_suggestion(move: ChampionMove) -> str:
     """What to do about a move, in one line."""
     first = ((move.contact.name if move.contact else None) or "them").split(" ")[0]
     if move.new_account is not None and move.new_account.owner is not None:
-        return (f"{move.new_company} is already a customer: introduce {first} to {move.new_account.owner.name} "
-                f"and ask them to champion the rollout there.")
+        return (
+            f"{move.new_company} is already a customer: introduce {first} to {move.new_account.owner.name} "
+            f"and ask them to champion the rollout there."
+        )
     if move.new_account is not None:
         return f"{move.new_company} is already a customer: invite {first} to onboard their new team."
-    return (f"Congratulate {first} on the new role and offer {move.new_company} a walkthrough: "
-            f"a warm lead from someone who already loves the product.")
+    return (
+        f"Congratulate {first} on the new role and offer {move.new_company} a walkthrough: "
+        f"a warm lead from someone who already loves the product."
+    )

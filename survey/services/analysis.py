@@ -14,6 +14,7 @@ from nlp.types import VerbatimAnalysis, VerbatimInput
 from survey.database import utcnow
 from survey.models import Analysis, Response, Survey, Verbatim, VerbatimEmbedding
 
+MAX_ANALYSIS_CHARS = 20_000
 CHANNEL_BY_SOURCE = {
     "survey": "nps",
     "support_ticket": "support_ticket",
@@ -80,7 +81,8 @@ def engine_inputs(session: Session, verbatims: Sequence[Verbatim]) -> list[Verba
             channel = "feedback_form"
         inputs.append(
             VerbatimInput(
-                text=v.text,
+                # A megabyte pasted into a form is still analysed: its head is what a person would read.
+                text=v.text[:MAX_ANALYSIS_CHARS],
                 channel=channel,
                 score=score if kind == "nps" else None,
                 survey_kind=kind,

@@ -3,9 +3,9 @@
 A later step never creates a second response. When the text a verbatim holds changes, its old reading is
 stale: the analyses, embedding and human labels made for the old text are deleted and the verbatim goes back
 to `pending`, keeping its id so a recovery task it already joined stays linked. If a worker is analysing it at
-that very moment, the verbatim is replaced by a fresh one instead, because that worker would otherwise mark the
-new text analysed with the old text's result: its write for the deleted row fails, the batch is released and
-retried, and the sweeper picks up the batch's other verbatims.
+that very moment, the verbatim is replaced by a fresh one instead, because that worker would otherwise
+mark the new text analysed with the old text's result: its write for the deleted row fails, the batch is
+released and retried, and the sweeper picks up the batch's other verbatims.
 """
 
 from __future__ import annotations
@@ -101,8 +101,13 @@ def _verbatim_of(session: Session, response: Response) -> Verbatim | None:
 
 
 def _new_verbatim(session: Session, response: Response, text: str) -> Verbatim:
-    verbatim = Verbatim(text=text, source="survey", response_id=response.id, contact_id=response.contact_id,
-                        account_id=response.account_id)
+    verbatim = Verbatim(
+        text=text,
+        source="survey",
+        response_id=response.id,
+        contact_id=response.contact_id,
+        account_id=response.account_id,
+    )
     session.add(verbatim)
     session.flush()
     return verbatim
@@ -113,8 +118,16 @@ def _reanalyse(session: Session, response: Response, verbatim: Verbatim, text: s
     reset = session.execute(
         update(Verbatim)
         .where(Verbatim.id == verbatim.id, Verbatim.analysis_status != "running")
-        .values(text=text, analysis_status="pending", analysis_attempts=0, analysis_error=None, claim_token=None,
-                claimed_at=None, analyzed_at=None, action_status=None)
+        .values(
+            text=text,
+            analysis_status="pending",
+            analysis_attempts=0,
+            analysis_error=None,
+            claim_token=None,
+            claimed_at=None,
+            analyzed_at=None,
+            action_status=None,
+        )
         .execution_options(synchronize_session=False)
     )
     if reset.rowcount:
@@ -125,8 +138,13 @@ def _reanalyse(session: Session, response: Response, verbatim: Verbatim, text: s
         return verbatim
     # Insert the replacement before deleting: it takes a higher id, so SQLite can never hand the old id (which
     # the worker still holds) to a new row.
-    fresh = Verbatim(text=text, source="survey", response_id=None, contact_id=response.contact_id,
-                     account_id=response.account_id)
+    fresh = Verbatim(
+        text=text,
+        source="survey",
+        response_id=None,
+        contact_id=response.contact_id,
+        account_id=response.account_id,
+    )
     session.add(fresh)
     session.flush()
     session.delete(verbatim)

@@ -1,4 +1,4 @@
-"""Demo data for the survey channels: a widget-ready survey, a host-page user, and survey emails in the outbox.
+"""Demo data for the survey channels: a widget-ready survey, a host-page user, survey emails in the outbox.
 
 Called by `feedloop seed-demo` after the main demo seed, inside the CLI's app context (emails are rendered
 with the app's templates). Idempotent: running it twice changes nothing more.
@@ -24,8 +24,13 @@ def seed_channels_demo(session: Session, base_url: str) -> None:
     """Make the demo survey embeddable and identified, and put two sent survey emails in the outbox."""
     survey = session.scalar(select(Survey).where(Survey.public_key == DEMO_SURVEY_KEY))
     if survey is None:
-        survey = Survey(public_key=DEMO_SURVEY_KEY, name="Relationship NPS", kind="nps", product_name="Acme Analytics",
-                        question="How likely are you to recommend Acme Analytics to a friend or colleague?")
+        survey = Survey(
+            public_key=DEMO_SURVEY_KEY,
+            name="Relationship NPS",
+            kind="nps",
+            product_name="Acme Analytics",
+            question="How likely are you to recommend Acme Analytics to a friend or colleague?",
+        )
         session.add(survey)
     origins = list(dict.fromkeys([o for o in [normalize_origin(base_url), *DEMO_ORIGINS] if o]))
     survey.status = "active"
@@ -36,18 +41,29 @@ def seed_channels_demo(session: Session, base_url: str) -> None:
     survey.anonymous = False
     session.flush()
 
-    account = session.scalar(select(Account).where(Account.active.is_(True), Account.domain.is_not(None))
-                             .order_by(Account.arr.desc(), Account.id).limit(1))
+    account = session.scalar(
+        select(Account)
+        .where(Account.active.is_(True), Account.domain.is_not(None))
+        .order_by(Account.arr.desc(), Account.id)
+        .limit(1)
+    )
     domain = account.domain if account is not None and account.domain else "customer.example"
     widget_user = _contact(session, account, domain, *WIDGET_USER)
-    survey.settings = {**(survey.settings or {}), "demo_widget_host": True, "demo_widget_user": widget_user.email}
+    survey.settings = {
+        **(survey.settings or {}),
+        "demo_widget_host": True,
+        "demo_widget_user": widget_user.email,
+    }
 
     from webapp.public.emails import queue_survey_email
 
     for local, name, locale in EMAIL_RECIPIENTS:
         contact = _contact(session, account, domain, local, name, locale)
-        already = session.scalar(select(OutboxEmail.id).where(OutboxEmail.contact_id == contact.id,
-                                                              OutboxEmail.survey_id == survey.id))
+        already = session.scalar(
+            select(OutboxEmail.id).where(
+                OutboxEmail.contact_id == contact.id, OutboxEmail.survey_id == survey.id
+            )
+        )
         if already is not None:
             continue
         contact.last_asked_at = None  # a demo recipient is fresh, whatever the main seed stamped
@@ -57,13 +73,20 @@ def seed_channels_demo(session: Session, base_url: str) -> None:
     session.flush()
 
 
-def _contact(session: Session, account: Account | None, domain: str, local: str, name: str,
-             locale: str) -> Contact:
+def _contact(
+    session: Session, account: Account | None, domain: str, local: str, name: str, locale: str
+) -> Contact:
     email = f"{local}@{domain}"
     contact = session.scalar(select(Contact).where(Contact.email == email))
     if contact is None:
-        contact = Contact(email=email, name=name, locale=locale, account_id=account.id if account else None,
-                          title="Operations Lead", created_at=utcnow())
+        contact = Contact(
+            email=email,
+            name=name,
+            locale=locale,
+            account_id=account.id if account else None,
+            title="Operations Lead",
+            created_at=utcnow(),
+        )
         session.add(contact)
         session.flush()
     return contact

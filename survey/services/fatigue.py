@@ -1,4 +1,4 @@
-"""The contact-level fatigue rule: nobody is asked more than once per N days, whatever the survey or channel."""
+"""The contact-level fatigue rule: nobody is asked more than once per N days, whatever survey or channel."""
 
 from __future__ import annotations
 
@@ -36,8 +36,11 @@ def claim_ask(session: Session, contact_id: int, days: int, now: datetime | None
     cutoff = now - timedelta(days=days)
     result = session.execute(
         update(Contact)
-        .where(Contact.id == contact_id, Contact.unsubscribed.is_(False),
-               or_(Contact.last_asked_at.is_(None), Contact.last_asked_at <= cutoff))
+        .where(
+            Contact.id == contact_id,
+            Contact.unsubscribed.is_(False),
+            or_(Contact.last_asked_at.is_(None), Contact.last_asked_at <= cutoff),
+        )
         .values(last_asked_at=now)
         .execution_options(synchronize_session="fetch")
     )

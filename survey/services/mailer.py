@@ -33,9 +33,13 @@ def smtp_settings(config: Any) -> SmtpSettings | None:
         return None
     use_ssl = bool(config.get("SMTP_SSL"))
     return SmtpSettings(
-        host=str(host), port=int(config.get("SMTP_PORT") or (465 if use_ssl else 25)),
-        username=config.get("SMTP_USERNAME") or None, password=config.get("SMTP_PASSWORD") or None,
-        starttls=bool(config.get("SMTP_STARTTLS")), ssl=use_ssl, timeout=float(config.get("SMTP_TIMEOUT") or 15),
+        host=str(host),
+        port=int(config.get("SMTP_PORT") or (465 if use_ssl else 25)),
+        username=config.get("SMTP_USERNAME") or None,
+        password=config.get("SMTP_PASSWORD") or None,
+        starttls=bool(config.get("SMTP_STARTTLS")),
+        ssl=use_ssl,
+        timeout=float(config.get("SMTP_TIMEOUT") or 15),
         sender=str(config.get("MAIL_FROM") or "Feedloop <surveys@localhost>"),
     )
 
@@ -58,8 +62,9 @@ def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
 def deliver(settings: SmtpSettings, message: EmailMessage) -> None:
     """Hand the message to the SMTP server; raises on any refusal so the job is retried."""
     if settings.ssl:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                context=ssl.create_default_context())
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+        )
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     with client:
@@ -70,4 +75,3 @@ def deliver(settings: SmtpSettings, message: EmailMessage) -> None:
         refused = client.send_message(message)
     if refused:
         raise smtplib.SMTPRecipientsRefused(refused)
-

@@ -51,7 +51,9 @@ def read_one_click(secret_key: str, token: str, max_age_seconds: int) -> OneClic
     """Verify a one-click token, raising LinkExpired or LinkInvalid."""
     data = _load(secret_key, ONE_CLICK_SALT, token, max_age_seconds)
     try:
-        return OneClickClaim(int(data["m"]), int(data["s"]), int(data["c"]) if data.get("c") is not None else None)
+        return OneClickClaim(
+            int(data["m"]), int(data["s"]), int(data["c"]) if data.get("c") is not None else None
+        )
     except (KeyError, TypeError, ValueError):
         raise LinkInvalid("payload") from None
 
@@ -72,16 +74,23 @@ def read_edit_token(secret_key: str, token: str, max_age_seconds: int, survey_id
         raise LinkInvalid("payload") from None
 
 
-def record_one_click(session: Session, survey: Survey, email: OutboxEmail, score: int,
-                     locale: str | None) -> AnswerResult:
+def record_one_click(
+    session: Session, survey: Survey, email: OutboxEmail, score: int, locale: str | None
+) -> AnswerResult:
     """Record the clicked score: the first click creates the email's response, later ones change its score."""
     existing = session.scalar(select(Response).where(Response.outbox_email_id == email.id))
     if existing is not None:
         return _rescore(session, existing, score)
     contact = session.get(Contact, email.contact_id) if email.contact_id else None
-    response = Response(survey_id=survey.id, contact_id=contact.id if contact else None,
-                        account_id=contact.account_id if contact else None, score=score, channel="email",
-                        locale=locale, outbox_email_id=email.id)
+    response = Response(
+        survey_id=survey.id,
+        contact_id=contact.id if contact else None,
+        account_id=contact.account_id if contact else None,
+        score=score,
+        channel="email",
+        locale=locale,
+        outbox_email_id=email.id,
+    )
     try:
         with session.begin_nested():
             session.add(response)
@@ -95,8 +104,13 @@ def record_one_click(session: Session, survey: Survey, email: OutboxEmail, score
     vid = None
     if bucket(survey.kind, score) == "detractor":
         # Same rule as store_submission: a detractor without a comment still gets a recovery task.
-        verbatim = Verbatim(text="", source="survey", response_id=response.id, contact_id=response.contact_id,
-                            account_id=response.account_id)
+        verbatim = Verbatim(
+            text="",
+            source="survey",
+            response_id=response.id,
+            contact_id=response.contact_id,
+            account_id=response.account_id,
+        )
         session.add(verbatim)
         session.flush()
         vid = verbatim.id

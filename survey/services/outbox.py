@@ -12,11 +12,26 @@ from survey.database import utcnow
 from survey.models import Contact, OutboxEmail, Survey
 
 
-def new_email(session: Session, *, survey: Survey, contact: Contact, locale: str, trigger: str,
-              event_key: str | None = None) -> OutboxEmail:
+def new_email(
+    session: Session,
+    *,
+    survey: Survey,
+    contact: Contact,
+    locale: str,
+    trigger: str,
+    event_key: str | None = None,
+) -> OutboxEmail:
     """Insert an empty queued email (its id goes into the links), to be filled in by the renderer."""
-    email = OutboxEmail(survey_id=survey.id, contact_id=contact.id, to_email=contact.email, subject="",
-                        locale=locale, trigger=trigger, event_key=event_key, status="queued")
+    email = OutboxEmail(
+        survey_id=survey.id,
+        contact_id=contact.id,
+        to_email=contact.email,
+        subject="",
+        locale=locale,
+        trigger=trigger,
+        event_key=event_key,
+        status="queued",
+    )
     session.add(email)
     session.flush()
     return email
@@ -49,14 +64,19 @@ def record_failure(session: Session, email: OutboxEmail, error: str, final: bool
 def lost_queued(session: Session, older_than_seconds: int, limit: int = 1000) -> list[int]:
     """Queued emails old enough that their send job was probably lost (Redis outage)."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    return list(session.scalars(
-        select(OutboxEmail.id).where(OutboxEmail.status == "queued", OutboxEmail.created_at <= cutoff)
-        .order_by(OutboxEmail.id).limit(limit)
-    ).all())
+    return list(
+        session.scalars(
+            select(OutboxEmail.id)
+            .where(OutboxEmail.status == "queued", OutboxEmail.created_at <= cutoff)
+            .order_by(OutboxEmail.id)
+            .limit(limit)
+        ).all()
+    )
 
 
-def outbox_page(session: Session, page: int, per_page: int = 50,
-                status: str | None = None) -> tuple[Sequence[OutboxEmail], bool]:
+def outbox_page(
+    session: Session, page: int, per_page: int = 50, status: str | None = None
+) -> tuple[Sequence[OutboxEmail], bool]:
     """Newest emails first, one page at a time, with whether there are more."""
     query = select(OutboxEmail).order_by(OutboxEmail.id.desc())
     if status:
@@ -67,5 +87,9 @@ def outbox_page(session: Session, page: int, per_page: int = 50,
 
 def status_counts(session: Session) -> dict[str, int]:
     """How many emails are in each state, for the outbox header."""
-    return {status: count for status, count in session.execute(
-        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status))}
+    return {
+        status: count
+        for status, count in session.execute(
+            select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
+        )
+    }

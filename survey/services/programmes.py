@@ -63,8 +63,11 @@ def parse_segment(plan: str | None, arr_band: str | None, owner: str | None) -> 
 
 
 def _contacts_query(segment: Segment) -> Select[tuple[Contact]]:
-    query = (select(Contact).join(Account, Account.id == Contact.account_id)
-             .where(Account.active.is_(True), Contact.unsubscribed.is_(False)))
+    query = (
+        select(Contact)
+        .join(Account, Account.id == Contact.account_id)
+        .where(Account.active.is_(True), Contact.unsubscribed.is_(False))
+    )
     if segment.plan:
         query = query.where(Account.plan == segment.plan)
     if segment.arr_band:
@@ -82,7 +85,9 @@ def segment_contacts(session: Session, segment: Segment) -> Sequence[Contact]:
     return session.scalars(_contacts_query(segment)).all()
 
 
-def preview(session: Session, segment: Segment, fatigue_days: int, now: datetime | None = None) -> SegmentPreview:
+def preview(
+    session: Session, segment: Segment, fatigue_days: int, now: datetime | None = None
+) -> SegmentPreview:
     """Counts for the bulk-send form, before anything is sent."""
     cutoff = (now or utcnow()) - timedelta(days=fatigue_days)
     contacts = segment_contacts(session, segment)
@@ -92,8 +97,12 @@ def preview(session: Session, segment: Segment, fatigue_days: int, now: datetime
 
 def segment_choices(session: Session) -> tuple[list[str], list[User]]:
     """Plans in use and staff who own accounts, for the segment pickers."""
-    plans = [p for p in session.scalars(select(Account.plan).where(Account.plan.is_not(None)).distinct()) if p]
-    owners = session.scalars(select(User).where(User.id.in_(select(Account.owner_id))).order_by(User.name)).all()
+    plans = [
+        p for p in session.scalars(select(Account.plan).where(Account.plan.is_not(None)).distinct()) if p
+    ]
+    owners = session.scalars(
+        select(User).where(User.id.in_(select(Account.owner_id))).order_by(User.name)
+    ).all()
     return sorted(plans), list(owners)
 
 
@@ -105,7 +114,11 @@ def period_offset(survey_id: int, contact_id: int, period_seconds: int) -> int:
 
 def cycle_start(survey: Survey, now: datetime) -> datetime | None:
     """Start of the relationship programme's current cycle (None when it is not running)."""
-    if survey.programme != "relationship" or not survey.recurrence_days or survey.programme_started_at is None:
+    if (
+        survey.programme != "relationship"
+        or not survey.recurrence_days
+        or survey.programme_started_at is None
+    ):
         return None
     period = timedelta(days=survey.recurrence_days)
     if now < survey.programme_started_at:
@@ -123,14 +136,24 @@ def relationship_due(session: Session, survey: Survey, now: datetime | None = No
     assert survey.recurrence_days is not None
     period = int(timedelta(days=survey.recurrence_days).total_seconds())
     elapsed = int((now - start).total_seconds())
-    already = exists().where(and_(OutboxEmail.survey_id == survey.id, OutboxEmail.contact_id == Contact.id,
-                                  OutboxEmail.created_at >= start))
+    already = exists().where(
+        and_(
+            OutboxEmail.survey_id == survey.id,
+            OutboxEmail.contact_id == Contact.id,
+            OutboxEmail.created_at >= start,
+        )
+    )
     candidates = session.scalars(_contacts_query(Segment()).where(~already)).all()
     return [c for c in candidates if period_offset(survey.id, c.id, period) <= elapsed]
 
 
 def running_relationship_surveys(session: Session) -> Sequence[Survey]:
     """Active relationship surveys whose programme has started."""
-    return session.scalars(select(Survey).where(
-        Survey.status == "active", Survey.programme == "relationship", Survey.programme_started_at.is_not(None),
-        Survey.recurrence_days.is_not(None))).all()
+    return session.scalars(
+        select(Survey).where(
+            Survey.status == "active",
+            Survey.programme == "relationship",
+            Survey.programme_started_at.is_not(None),
+            Survey.recurrence_days.is_not(None),
+        )
+    ).all()

@@ -53,7 +53,7 @@ class Style:
 
 STYLES = {
     "csm@example.com": Style((1.5, 20), (2, 12), 0.72, 0.2, 30),
-    "csm2@example.com": Style((8, 90), (5, 24), 0.45, 0.5, 45),
+    "csm2@example.com": Style((8, 150), (5, 24), 0.45, 0.5, 45),
 }
 DEFAULT_STYLE = Style((4, 48), (3, 18), 0.55, 0.35, 30)
 UNOWNED_OPEN_DAYS = 60  # tasks on accounts nobody owns wait in the unassigned pool this long

@@ -183,8 +183,9 @@ def task_page(session: Session, user: User, task: RecoveryTask, today: date) -> 
 
 def _answer(response: Response, comment: str | None) -> AnswerView:
     kind = response.survey.kind if response.survey is not None else "nps"
+    meaningful = comment if comment and sum(ch.isalpha() for ch in comment) >= 2 else None
     return AnswerView(response=response, contact=response.contact, kind=kind, bucket=bucket(kind, response.score),
-                      comment=comment or None)
+                      comment=meaningful)
 
 
 def nps_trend(answers: list[AnswerView], today: date, months: int = TREND_MONTHS) -> list[dict[str, object]]:

@@ -46,10 +46,11 @@ class WorkflowError(ValueError):
 
 def _event(session: Session, task: RecoveryTask, actor: User | None, kind: str, body: str, now: datetime,
            **details: object) -> TaskEvent:
-    event = TaskEvent(task_id=task.id, actor_id=actor.id if actor else None, kind=kind, body=body, at=now,
+    # Appending through the relationship (not session.add with task_id) keeps a loaded timeline free of doubles.
+    event = TaskEvent(actor_id=actor.id if actor else None, kind=kind, body=body, at=now,
                       details=dict(details))
-    session.add(event)
     task.events.append(event)
+    session.flush()
     return event
 
 

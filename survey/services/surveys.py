@@ -96,7 +96,9 @@ def parse_survey_form(form: Mapping[str, Any], getlist: Any, *, creating: bool) 
     if not question:
         question = text("question", 1000)
     if not question:
-        errors[f"text_{languages[0] if languages else 'en'}_question"] = "Write the question in the main language."
+        errors[f"text_{languages[0] if languages else 'en'}_question"] = (
+            "Write the question in the main language."
+        )
     origins: list[str] = []
     for line in str(form.get("allowed_origins") or "").splitlines():
         if not line.strip():
@@ -114,30 +116,50 @@ def parse_survey_form(form: Mapping[str, Any], getlist: Any, *, creating: bool) 
     raw_days = str(form.get("recurrence_days") or "").strip()
     if programme == "relationship":
         if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_RECURRENCE_DAYS:
-            errors["recurrence_days"] = f"A relationship programme repeats every 1 to {MAX_RECURRENCE_DAYS} days."
+            errors["recurrence_days"] = (
+                f"A relationship programme repeats every 1 to {MAX_RECURRENCE_DAYS} days."
+            )
         else:
             recurrence_days = int(raw_days)
-    elif raw_days:
-        if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_RECURRENCE_DAYS:
-            recurrence_days = int(raw_days)
+    elif raw_days and raw_days.isdigit() and 1 <= int(raw_days) <= MAX_RECURRENCE_DAYS:
+        recurrence_days = int(raw_days)
     public_key = None
     if creating:
         public_key = str(form.get("public_key") or "").strip().lower()
         if not PUBLIC_KEY_RE.match(public_key):
-            errors["public_key"] = "3-64 lowercase letters, digits and dashes, starting with a letter or digit."
+            errors["public_key"] = (
+                "3-64 lowercase letters, digits and dashes, starting with a letter or digit."
+            )
     if errors:
         raise SurveyFormError(errors)
-    return SurveySettings(name=name, kind=kind, question=question, product_name=product_name, status=status,
-                          anonymous=anonymous, languages=languages, channels=channels, translations=translations,
-                          allowed_origins=origins, programme=programme, recurrence_days=recurrence_days,
-                          public_key=public_key)
+    return SurveySettings(
+        name=name,
+        kind=kind,
+        question=question,
+        product_name=product_name,
+        status=status,
+        anonymous=anonymous,
+        languages=languages,
+        channels=channels,
+        translations=translations,
+        allowed_origins=origins,
+        programme=programme,
+        recurrence_days=recurrence_days,
+        public_key=public_key,
+    )
 
 
 def normalize_origin(value: str) -> str | None:
     """scheme://host[:port] in lower case, or None when the value is not a bare web origin."""
     value = value.strip().rstrip("/")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
         return None
     if parts.username or parts.password:
         return None
@@ -156,9 +178,16 @@ def create_survey(session: Session, settings: SurveySettings) -> Survey:
     """Insert a survey; a taken public key is reported as a form error, not a crash."""
     assert settings.public_key is not None
     if session.scalar(select(Survey.id).where(Survey.public_key == settings.public_key)) is not None:
-        raise SurveyFormError({"public_key": f"The key {settings.public_key!r} is already used by another survey."})
-    survey = Survey(public_key=settings.public_key, name=settings.name, kind=settings.kind,
-                    question=settings.question, widget_secret=new_widget_secret())
+        raise SurveyFormError(
+            {"public_key": f"The key {settings.public_key!r} is already used by another survey."}
+        )
+    survey = Survey(
+        public_key=settings.public_key,
+        name=settings.name,
+        kind=settings.kind,
+        question=settings.question,
+        widget_secret=new_widget_secret(),
+    )
     apply_settings(survey, settings)
     session.add(survey)
     session.flush()
@@ -218,7 +247,7 @@ def survey_languages(survey: Survey) -> list[str]:
 
 
 def custom_text(survey: Survey, locale: str, key: str) -> str | None:
-    """An admin's wording for this language, if any (the question of the main language is `survey.question`)."""
+    """An admin's wording for this language, if any (the main language's question is `survey.question`)."""
     entry = (survey.translations or {}).get(locale) or {}
     value = entry.get(key)
     if value:
@@ -239,14 +268,18 @@ def surveys_for_admin(session: Session) -> Sequence[Survey]:
 
 
 def contact_for_identity(session: Session, email: str, locale: str | None = None) -> Contact:
-    """The contact a verified widget user is; new people are added and matched to an account by email domain."""
+    """The contact a verified user is; new people are added, matched to an account by email domain."""
     email = email.strip().lower()
     contact = session.scalar(select(Contact).where(Contact.email == email))
     if contact is not None:
         return contact
     domain = email.rpartition("@")[2]
     account_id = session.scalar(
-        select(Account.id).where(Account.domain == domain, Account.active.is_(True)).order_by(Account.id).limit(1))
+        select(Account.id)
+        .where(Account.domain == domain, Account.active.is_(True))
+        .order_by(Account.id)
+        .limit(1)
+    )
     contact = Contact(email=email, account_id=account_id, locale=locale)
     try:
         with session.begin_nested():

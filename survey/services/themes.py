@@ -90,8 +90,33 @@ def cluster(vectors: np.ndarray, min_cluster_size: int) -> np.ndarray:
     points = vectors
     if n > 48:
         points = PCA(n_components=min(32, n - 1), random_state=0).fit_transform(vectors)
-    model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(2, min_cluster_size // 2), copy=True)
+    # allow_single_cluster: a quiet period with one real theme among scattered one-offs still reports that theme
+    model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(2, min_cluster_size // 2), copy=True,
+                    allow_single_cluster=True)
     return model.fit_predict(points)
+
+
+def absorb_noise(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Give HDBSCAN's noise points to the nearest cluster when they are as close to its centroid as its own
+    least typical member (HDBSCAN keeps only the dense core; people count every verbatim about it)."""
+    found = sorted(set(labels.tolist()) - {-1})
+    noise = np.flatnonzero(labels == -1)
+    if not found or not len(noise):
+        return labels
+    centroids, radii = [], []
+    for label in found:
+        members = vectors[labels == label]
+        centroid = members.mean(axis=0)
+        centroid /= np.linalg.norm(centroid) or 1.0
+        centroids.append(centroid)
+        radii.append(max(0.5, float((members @ centroid).min())))
+    sims = vectors[noise] @ np.asarray(centroids).T
+    best = sims.argmax(axis=1)
+    out = labels.copy()
+    for row, (i, j) in enumerate(zip(noise, best, strict=True)):
+        if sims[row, j] >= radii[j]:
+            out[i] = found[j]
+    return out
 
 
 _KEEP = re.compile(r"^[a-z][a-z\-']+$")
@@ -161,7 +186,7 @@ def detect_themes(session: Session, nlp: Any, settings: ThemeSettings, period_en
     ids, texts, vectors, fact_ids, buckets = _period_vectors(session, start, end)
     _pids, _ptexts, previous, _pf, _pb = _period_vectors(session, start - timedelta(days=settings.period_days), start)
     run.n_verbatims = len(ids)
-    labels = cluster(vectors, settings.min_cluster_size)
+    labels = absorb_noise(vectors, cluster(vectors, settings.min_cluster_size))
     names = class_tfidf(lemma_terms(nlp, texts), labels) if (labels >= 0).any() else {}
     tags = _tags(session, fact_ids)
     for label in sorted(set(labels.tolist()) - {-1}):

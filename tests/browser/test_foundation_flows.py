@@ -1,32 +1,12 @@
-"""A person's first steps, in a real browser: answering the hosted survey, signing in, seeing the queue."""
+"""A CSM's first steps in a real browser: signing in and finding an analysed detractor in the queue."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from survey.models import Response, Verbatim
 from tests.factories import make_account, make_contact, make_survey, make_user
 
 pytestmark = [__import__("pytest").mark.browser]
-
-
-def test_hosted_survey_works_without_javascript(live_server: str, page_no_js: Any, db_session: Any) -> None:
-    """With JavaScript off, a customer picks a score, writes a comment and reaches the thank-you page."""
-    make_survey(db_session, key="browser-nps")
-    db_session.commit()
-    page = page_no_js
-    page.goto(f"{live_server}/s/browser-nps")
-    page.get_by_text("9", exact=True).click()
-    page.get_by_label("What is the main reason for your answer?").fill("Support is <b>great</b>")
-    page.get_by_role("button", name="Send").click()
-    page.wait_for_url("**/s/browser-nps/thanks")
-    assert page.get_by_role("heading", name="Thank you!").is_visible()
-    db_session.expire_all()
-    response = db_session.scalar(select(Response))
-    assert response.score == 9 and response.channel == "link"
-    assert db_session.scalar(select(Verbatim.text)) == "Support is <b>great</b>"
 
 
 def test_csm_signs_in_and_sees_the_task_in_the_queue(live_server: str, page: Any, db_session: Any,
@@ -47,4 +27,5 @@ def test_csm_signs_in_and_sees_the_task_in_the_queue(live_server: str, page: Any
     page.get_by_role("link", name="Recovery").first.click()
     page.get_by_role("link", name="Northwind Traders").click()
     assert page.get_by_text("Robin Diaz").first.is_visible()
-    assert page.locator("blockquote").first.inner_text().startswith("Dashboards take forever")
+    quote = page.locator("blockquote").first.inner_text()
+    assert "Dashboards" in quote and "to load and exports time out" in quote

@@ -1,4 +1,4 @@
-"""The survey channels in a real browser: the widget on a vendor's page, one-click email links, the hosted page."""
+"""The survey channels in a real browser: widget on a vendor's page, one-click email links, hosted page."""
 
 from __future__ import annotations
 
@@ -47,8 +47,10 @@ def vendor_site() -> Iterator[Callable[[str], str]]:
     origin = f"http://127.0.0.1:{server.server_port}"
 
     def publish(snippet: str) -> str:
-        pages["/app"] = (f"<!doctype html><html><head><title>Vendor app</title><style>{VENDOR_CSS}</style></head>"
-                         f"<body><h1>Vendor dashboard</h1><p id='host-text'>Revenue is up.</p>{snippet}</body></html>")
+        pages["/app"] = (
+            f"<!doctype html><html><head><title>Vendor app</title><style>{VENDOR_CSS}</style></head>"
+            f"<body><h1>Vendor dashboard</h1><p id='host-text'>Revenue is up.</p>{snippet}</body></html>"
+        )
         return f"{origin}/app"
 
     publish.origin = origin  # type: ignore[attr-defined]
@@ -61,12 +63,19 @@ def _snippet(live_server: str, key: str, email: str | None = None, secret: str =
     return f'<script src="{live_server}/embed.js" data-survey="{key}"{identity} async></script>'
 
 
-def test_widget_on_a_vendor_page_is_answered_and_lands(live_server: str, page: Any, db_session: Any,
-                                                       vendor_site: Any) -> None:
+def test_widget_on_a_vendor_page_is_answered_and_lands(
+    live_server: str, page: Any, db_session: Any, vendor_site: Any
+) -> None:
     """Embedded by the snippet on another origin: score, bucket follow-up, thanks; the response is stored."""
     account = make_account(db_session, domain="customer.example")
-    make_survey(db_session, key="widget-nps", product_name="Acme Analytics", anonymous=False,
-                allowed_origins=[vendor_site.origin], widget_secret=SECRET)
+    make_survey(
+        db_session,
+        key="widget-nps",
+        product_name="Acme Analytics",
+        anonymous=False,
+        allowed_origins=[vendor_site.origin],
+        widget_secret=SECRET,
+    )
     db_session.commit()
     url = vendor_site(_snippet(live_server, "widget-nps", "pat@customer.example"))
     page.goto(url)
@@ -91,10 +100,17 @@ def test_widget_on_a_vendor_page_is_answered_and_lands(live_server: str, page: A
     assert db_session.scalar(select(Verbatim.text)) == "The <b>export</b> keeps failing"
 
 
-def test_dismissed_widget_counts_as_asked(live_server: str, page: Any, db_session: Any, vendor_site: Any) -> None:
+def test_dismissed_widget_counts_as_asked(
+    live_server: str, page: Any, db_session: Any, vendor_site: Any
+) -> None:
     """Closing the widget removes it and records the ask: on the next page view it stays away."""
-    make_survey(db_session, key="dismiss-nps", anonymous=False, allowed_origins=[vendor_site.origin],
-                widget_secret=SECRET)
+    make_survey(
+        db_session,
+        key="dismiss-nps",
+        anonymous=False,
+        allowed_origins=[vendor_site.origin],
+        widget_secret=SECRET,
+    )
     make_contact(db_session, email="sam@customer.example")
     db_session.commit()
     url = vendor_site(_snippet(live_server, "dismiss-nps", "sam@customer.example"))
@@ -105,7 +121,9 @@ def test_dismissed_widget_counts_as_asked(live_server: str, page: Any, db_sessio
     asked_at = None
     for _ in range(50):  # the dismissal is a keepalive request that outlives the removed frame
         db_session.expire_all()
-        asked_at = db_session.scalar(select(Contact.last_asked_at).where(Contact.email == "sam@customer.example"))
+        asked_at = db_session.scalar(
+            select(Contact.last_asked_at).where(Contact.email == "sam@customer.example")
+        )
         if asked_at is not None:
             break
         page.wait_for_timeout(100)
@@ -116,8 +134,9 @@ def test_dismissed_widget_counts_as_asked(live_server: str, page: Any, db_sessio
     assert page.locator("iframe[data-feedloop-widget]").count() == 0
 
 
-def test_widget_on_a_foreign_origin_does_not_show(live_server: str, page: Any, db_session: Any,
-                                                  vendor_site: Any) -> None:
+def test_widget_on_a_foreign_origin_does_not_show(
+    live_server: str, page: Any, db_session: Any, vendor_site: Any
+) -> None:
     """A site that is not on the survey's list gets no widget and a console message saying why."""
     make_survey(db_session, key="private-nps", allowed_origins=["https://app.vendor.example"])
     db_session.commit()
@@ -128,9 +147,10 @@ def test_widget_on_a_foreign_origin_does_not_show(live_server: str, page: Any, d
     assert page.locator("iframe[data-feedloop-widget]").count() == 0
 
 
-def test_one_click_email_link_records_and_comment_page_updates(live_server: str, page: Any, db_session: Any,
-                                                               app: Any) -> None:
-    """Clicking 6 in the email stores it; the comment page adds text; clicking 10 later updates the same answer."""
+def test_one_click_email_link_records_and_comment_page_updates(
+    live_server: str, page: Any, db_session: Any, app: Any
+) -> None:
+    """Clicking 6 in the email stores it; the comment page adds text; clicking 10 later updates it."""
     survey = make_survey(db_session, key="mail-nps", product_name="Acme Analytics")
     contact = make_contact(db_session, name="Morgan Lee")
     with app.test_request_context():
@@ -148,7 +168,10 @@ def test_one_click_email_link_records_and_comment_page_updates(live_server: str,
     assert db_session.scalar(select(Verbatim.text)) == "Reports are slow on Mondays."
     page.goto(links["10"])
     page.get_by_label(re.compile("What do you value most")).wait_for()
-    assert page.get_by_label(re.compile("What do you value most")).input_value() == "Reports are slow on Mondays."
+    assert (
+        page.get_by_label(re.compile("What do you value most")).input_value()
+        == "Reports are slow on Mondays."
+    )
     db_session.expire_all()
     assert db_session.scalar(select(Response.score)) == 10
     assert len(db_session.scalars(select(Response)).all()) == 1
@@ -172,7 +195,7 @@ def test_hosted_page_without_javascript(live_server: str, page_no_js: Any, db_se
 
 
 def test_hosted_page_with_htmx_swaps_steps_in_place(live_server: str, page: Any, db_session: Any) -> None:
-    """With JavaScript: clicking a score swaps the follow-up in without leaving the page; German by browser."""
+    """With JavaScript: a score click swaps the follow-up in without leaving the page; German by browser."""
     make_survey(db_session, key="htmx-nps", product_name="Acme Analytics")
     db_session.commit()
     page.context.set_extra_http_headers({"Accept-Language": "de-DE,de;q=0.9"})

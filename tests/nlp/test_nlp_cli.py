@@ -68,7 +68,7 @@ def test_fewshot_json(runner: CliRunner, fixtures_dir: Path) -> None:
     """fewshot prints accuracy per seed and a JSON line with the mean."""
     result = runner.invoke(cli.nlp_cli, ["fewshot", "--train", str(fixtures_dir / "fewshot_train.csv"), "--test",
                                          str(fixtures_dir / "fewshot_test.csv"), "--shots", "2", "--seeds", "0,1",
-                                         "--json"])
+                                         "--epochs", "1", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(payload["accuracies"]) == 2 and "accuracy_mean" in payload

@@ -102,3 +102,19 @@ def test_bad_trained_blob_is_refused(engine: Engine) -> None:
     """A corrupt trained blob raises EngineLoadError instead of loading silently."""
     with pytest.raises(EngineLoadError):
         engine.with_trained(b"not a model")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_forked_child_can_analyze(engine: Engine) -> None:
+    """An RQ-style forked work-horse analyses with the parent's loaded model instead of hanging."""
+    import os
+    import signal
+
+    engine.analyze([VerbatimInput(text="warm the thread pool in the parent")])
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        signal.alarm(60)
+        ok = engine.analyze([VerbatimInput(text="child analysis of a great product")])[0].sentiment == "positive"
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -31,5 +31,18 @@ def test_run_fewshot_reports_accuracy_per_seed(engine: object, fixtures_dir: Pat
     """Accuracy for each seed and their mean on a tiny 3-class task."""
     train = read_labelled_texts(fixtures_dir / "fewshot_train.csv")
     test = read_labelled_texts(fixtures_dir / "fewshot_test.csv")
-    result = run_fewshot(engine.embed, train, test, shots=3, seeds=[0, 1])  # type: ignore[attr-defined]
+    result = run_fewshot(engine.encoder, train, test, shots=3, seeds=[0, 1])  # type: ignore[attr-defined]
     assert len(result["accuracies"]) == 2 and 0.0 <= result["accuracy_mean"] <= 1.0
+
+
+def test_contrastive_tuning_returns_a_separate_encoder(engine: object, fixtures_dir: Path) -> None:
+    """Fine-tuning works on a copy: the engine's own encoder is untouched."""
+    from nlp.fewshot import TuneSettings, tune_encoder
+
+    texts, labels = read_labelled_texts(fixtures_dir / "fewshot_train.csv")
+    base = engine.encoder  # type: ignore[attr-defined]
+    before = base.embed(["my card is missing"]).copy()
+    tuned = tune_encoder(base, texts, labels, seed=0, settings=TuneSettings(epochs=1, classes_per_batch=3))
+    assert tuned.model is not base.model
+    assert (base.embed(["my card is missing"]) == before).all()
+    assert tuned.embed(["my card is missing"]).shape == (1, base.dim)

@@ -1,6 +1,6 @@
 """Marketing's advocate hub, the CSM's praise inbox, and the customer's accept/decline pages.
 
-One blueprint, split by job: hub.py (flags and advocates), invites.py (drafts to sends), records.py (activities,
+One blueprint, split by job: hub.py (flags, advocates), invites.py (drafts to sends), records.py (activities,
 champion moves, contact edits), insights.py (measures), setup.py (templates, review campaigns), public.py
 (signed links, no login).
 """

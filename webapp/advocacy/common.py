@@ -15,7 +15,9 @@ def budget_days() -> int:
 
 def hx_target(prefix: str) -> bool:
     """htmx asked to swap an element whose id starts with `prefix` (decided by HX-Target, not the trigger)."""
-    return bool(request.headers.get("HX-Request")) and (request.headers.get("HX-Target") or "").startswith(prefix)
+    return bool(request.headers.get("HX-Request")) and (request.headers.get("HX-Target") or "").startswith(
+        prefix
+    )
 
 
 def back(default: str) -> Response:

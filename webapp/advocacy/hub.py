@@ -1,4 +1,4 @@
-"""The hub's first page: every advocate signal with the quote, its target, consent and ask budget; and CSM praise."""
+"""The hub's first page: every advocate signal with quote, target, consent and ask budget; CSM praise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 
 from survey.database import utcnow
-from survey.models import AdvocateFlag, Advocate
+from survey.models import Advocate, AdvocateFlag
 from survey.services import advocacy_hub as hub_queries
 from survey.services.advocacy import (
     ASKS,
@@ -32,14 +32,19 @@ from webapp.extensions import db
 
 def labels() -> dict[str, Any]:
     """Names the advocacy templates use."""
-    return {"flag_labels": FLAG_LABELS, "type_labels": TYPE_LABELS, "type_hints": TYPE_HINTS,
-            "asks": {k: v[0] for k, v in ASKS.items()}, "now": utcnow()}
+    return {
+        "flag_labels": FLAG_LABELS,
+        "type_labels": TYPE_LABELS,
+        "type_hints": TYPE_HINTS,
+        "asks": {k: v[0] for k, v in ASKS.items()},
+        "now": utcnow(),
+    }
 
 
 @bp.get("/advocacy")
 @roles_required("marketing")
 def hub() -> Any:
-    """Flagged advocates: promoter praise, unsolicited praise from any channel, customers who already recommend us."""
+    """Flagged advocates: promoter praise, unsolicited praise from any channel, existing recommenders."""
     kind = request.args.get("kind") or None
     target = request.args.get("target") or None
     query = (request.args.get("q") or "").strip() or None
@@ -47,8 +52,13 @@ def hub() -> Any:
     context = {"rows": rows, "kind": kind, "target": target, "q": query or "", **labels()}
     if hx_target("flag-list"):
         return render_template("advocacy/_flags.html", **context)
-    return render_template("advocacy/hub.html", stats=hub_stats(db.session), kinds=hub_queries.FLAG_KINDS,
-                           targets=hub_queries.TARGETS, **context)
+    return render_template(
+        "advocacy/hub.html",
+        stats=hub_stats(db.session),
+        kinds=hub_queries.FLAG_KINDS,
+        targets=hub_queries.TARGETS,
+        **context,
+    )
 
 
 def _flag_card(flag_id: int, error: str | None = None) -> Any:
@@ -139,10 +149,10 @@ def praise() -> Any:
 @bp.app_context_processor
 def praise_badge() -> dict[str, Any]:
     """Unread praise for the nav of a signed-in CSM (one cheap count)."""
+
     def count() -> int:
         if not current_user.is_authenticated or current_user.role not in ("csm", "admin"):
             return 0
         return unread_notice_count(db.session, current_user.id)
 
     return {"advocacy_unread_praise": count}
-

@@ -1,4 +1,4 @@
-"""Invites from draft to done: edit, approve, send (or wait for the ask budget), release a hold, record the act."""
+"""Invites from draft to done: edit, approve, send (or wait for the budget), lift a hold, record the act."""
 
 from __future__ import annotations
 
@@ -28,15 +28,24 @@ def _invite_or_404(invite_id: int) -> AdvocacyInvite:
     return invite
 
 
-def _row(invite: AdvocacyInvite, message: str | None = None, error: str | None = None,
-         next_at: Any = None) -> Any:
+def _row(
+    invite: AdvocacyInvite, message: str | None = None, error: str | None = None, next_at: Any = None
+) -> Any:
     check = invite_service.eligibility(db.session, invite, budget_days())
-    return render_template("advocacy/_invite_row.html", invite=invite, check=check, message=message, error=error,
-                           next_at=next_at, **labels())
+    return render_template(
+        "advocacy/_invite_row.html",
+        invite=invite,
+        check=check,
+        message=message,
+        error=error,
+        next_at=next_at,
+        **labels(),
+    )
 
 
-def _answer(invite: AdvocacyInvite, message: str | None = None, error: str | None = None,
-            next_at: Any = None) -> Any:
+def _answer(
+    invite: AdvocacyInvite, message: str | None = None, error: str | None = None, next_at: Any = None
+) -> Any:
     """The updated row for htmx, else a flash and a 303 back to the page the form was on."""
     if hx_target("invite-"):
         return _row(invite, message, error, next_at)
@@ -57,8 +66,15 @@ def invites() -> Any:
     rows = hub_queries.invites_in(db.session, tab)
     checks = {i.id: invite_service.eligibility(db.session, i, budget_days()) for i in rows}
     counts = hub_queries.tab_counts(invite_service.status_counts(db.session))
-    return render_template("advocacy/invites.html", rows=rows, checks=checks, tab=tab, tabs=hub_queries.INVITE_TABS,
-                           counts=counts, **labels())
+    return render_template(
+        "advocacy/invites.html",
+        rows=rows,
+        checks=checks,
+        tab=tab,
+        tabs=hub_queries.INVITE_TABS,
+        counts=counts,
+        **labels(),
+    )
 
 
 @bp.get("/advocacy/invites/<int:invite_id>")
@@ -75,10 +91,19 @@ def invite(invite_id: int) -> Any:
 
         activity = db.session.scalar(select(AdvocacyActivity).where(AdvocacyActivity.invite_id == found.id))
     return render_template(
-        "advocacy/invite.html", invite=found, check=check, source=hub_queries.source_row(db.session, found),
-        score=hub_queries.nps_of(db.session, found.contact_id), activity=activity,
-        asked_via=invite_service.asked_via(db.session, found.contact), activity_labels=ACTIVITY_LABELS,
-        points=POINTS, today=utcnow().date(), sites=invite_service.REVIEW_SITES, **labels())
+        "advocacy/invite.html",
+        invite=found,
+        check=check,
+        source=hub_queries.source_row(db.session, found),
+        score=hub_queries.nps_of(db.session, found.contact_id),
+        activity=activity,
+        asked_via=invite_service.asked_via(db.session, found.contact),
+        activity_labels=ACTIVITY_LABELS,
+        points=POINTS,
+        today=utcnow().date(),
+        sites=invite_service.REVIEW_SITES,
+        **labels(),
+    )
 
 
 @bp.post("/advocacy/invites/<int:invite_id>")
@@ -87,9 +112,13 @@ def save_invite(invite_id: int) -> Any:
     """Save marketing's edits to the wording or the ask."""
     found = _invite_or_404(invite_id)
     try:
-        invite_service.edit_invite(db.session, found, subject=request.form.get("subject", ""),
-                                   body=request.form.get("body", ""),
-                                   ask_type=request.form.get("ask_type", found.ask_type))
+        invite_service.edit_invite(
+            db.session,
+            found,
+            subject=request.form.get("subject", ""),
+            body=request.form.get("body", ""),
+            ask_type=request.form.get("ask_type", found.ask_type),
+        )
     except invite_service.AskRefused as refused:
         db.session.rollback()
         return _answer(found, error="; ".join(refused.reasons))
@@ -162,11 +191,18 @@ def complete(invite_id: int) -> Any:
     form = request.form
     try:
         invite_service.record_activity(
-            db.session, contact=found.contact, invite=found, user=current_user,
+            db.session,
+            contact=found.contact,
+            invite=found,
+            user=current_user,
             activity_type=form.get("activity_type") or found.ask_type,
-            occurred_on=parse_day(form.get("occurred_on"), utcnow().date()), link=form.get("link"),
-            referred_company=form.get("referred_company"), pipeline_value=money(form, "pipeline_value"),
-            won_revenue=money(form, "won_revenue"), notes=form.get("notes"))
+            occurred_on=parse_day(form.get("occurred_on"), utcnow().date()),
+            link=form.get("link"),
+            referred_company=form.get("referred_company"),
+            pipeline_value=money(form, "pipeline_value"),
+            won_revenue=money(form, "won_revenue"),
+            notes=form.get("notes"),
+        )
     except ValueError as exc:
         db.session.rollback()
         return _answer(found, error=str(exc))
@@ -179,14 +215,22 @@ def complete(invite_id: int) -> Any:
 def preview(invite_id: int) -> Any:
     """What the email will look like (links are placeholders until it is sent)."""
     found = _invite_or_404(invite_id)
-    html = render_template("advocacy/email/invite.html", invite=found, contact=found.contact,
-                           paragraphs=[p.strip() for p in found.body.split("\n\n") if p.strip()],
-                           accept_url="#", decline_url="#", unsubscribe_url="#",
-                           expires_at=None, **invite_service.invite_context(found))
+    html = render_template(
+        "advocacy/email/invite.html",
+        invite=found,
+        contact=found.contact,
+        paragraphs=[p.strip() for p in found.body.split("\n\n") if p.strip()],
+        accept_url="#",
+        decline_url="#",
+        unsubscribe_url="#",
+        expires_at=None,
+        **invite_service.invite_context(found),
+    )
     response = make_response(html)
-    # Emails style inline; this sandboxed preview (framed by the invite page) allows exactly that, nothing else.
+    # Emails style inline; this sandboxed preview (framed by the invite page) allows that, nothing else.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox")
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+    )
     return response
 
 

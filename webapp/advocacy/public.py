@@ -35,14 +35,22 @@ def _read(token: str) -> tuple[AdvocacyInvite | None, str | None, str | None]:
     return invite, nonce, None
 
 
-def _page(invite: AdvocacyInvite | None, token: str, *, state: str, answer: str | None = None,
-          status: int = 200) -> Any:
+def _page(
+    invite: AdvocacyInvite | None, token: str, *, state: str, answer: str | None = None, status: int = 200
+) -> Any:
     context = invite_service.invite_context(invite) if invite else {}
     site_url = (current_app.config.get("REVIEW_SITE_URLS") or {}).get(invite.site or "") if invite else None
-    return render_template("advocacy/public.html", invite=invite, token=token, state=state, answer=answer,
-                           site_url=site_url, first_name=((invite.contact.name or "").split(" ")[0] if invite else ""),
-                           paragraphs=[p for p in (invite.body.split("\n\n") if invite else []) if p.strip()],
-                           **context), status
+    return render_template(
+        "advocacy/public.html",
+        invite=invite,
+        token=token,
+        state=state,
+        answer=answer,
+        site_url=site_url,
+        first_name=((invite.contact.name or "").split(" ")[0] if invite else ""),
+        paragraphs=[p for p in (invite.body.split("\n\n") if invite else []) if p.strip()],
+        **context,
+    ), status
 
 
 def _state(invite: AdvocacyInvite, nonce: str) -> str:
@@ -76,8 +84,13 @@ def public_answer(token: str, answer: str) -> Any:
         return _page(None, token, state=problem or "invalid", status=410 if problem == "expired" else 404)
     state = _state(invite, nonce)
     if request.method == "GET" or state != "open":
-        return _page(invite, token, state=state if state != "open" else "confirm", answer=answer,
-                     status=200 if state in ("open", "answered") else 410)
+        return _page(
+            invite,
+            token,
+            state=state if state != "open" else "confirm",
+            answer=answer,
+            status=200 if state in ("open", "answered") else 410,
+        )
     recorded = invite_service.respond(db.session, invite.id, nonce, ANSWERS[answer], request.form.get("note"))
     db.session.commit()
     if not recorded:  # a parallel click won the race
@@ -92,8 +105,12 @@ def public_done(token: str) -> Any:
     invite, _nonce, problem = _read(token)
     if problem or invite is None:
         return _page(None, token, state=problem or "invalid", status=404)
-    return _page(invite, token, state="thanks", answer="accept" if invite.status in ("accepted", "completed")
-                 else "decline")
+    return _page(
+        invite,
+        token,
+        state="thanks",
+        answer="accept" if invite.status in ("accepted", "completed") else "decline",
+    )
 
 
 @bp.route("/a/<token>/unsubscribe", methods=["GET", "POST"])
@@ -110,4 +127,6 @@ def public_unsubscribe(token: str) -> Any:
         invite_service.unsubscribe_via_link(db.session, invite)
         db.session.commit()
         return _page(invite, token, state="unsubscribed")
-    return _page(invite, token, state="unsubscribed" if invite.contact.unsubscribed else "confirm_unsubscribe")
+    return _page(
+        invite, token, state="unsubscribed" if invite.contact.unsubscribed else "confirm_unsubscribe"
+    )

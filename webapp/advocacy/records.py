@@ -1,4 +1,4 @@
-"""What advocacy produced and where advocates went: activities, champion moves, and the contact edit that finds moves."""
+"""What advocacy produced and where advocates went: activities, champion moves, contact edits."""
 
 from __future__ import annotations
 
@@ -25,9 +25,15 @@ from webapp.extensions import db
 @roles_required("marketing")
 def activities() -> Any:
     """Completed acts of advocacy, and a form to record one that happened outside an invite."""
-    return render_template("advocacy/activities.html", rows=hub_queries.activities(db.session),
-                           advocates=hub_queries.advocates_for_select(db.session), activity_labels=ACTIVITY_LABELS,
-                           points=POINTS, today=utcnow().date(), **labels())
+    return render_template(
+        "advocacy/activities.html",
+        rows=hub_queries.activities(db.session),
+        advocates=hub_queries.advocates_for_select(db.session),
+        activity_labels=ACTIVITY_LABELS,
+        points=POINTS,
+        today=utcnow().date(),
+        **labels(),
+    )
 
 
 @bp.post("/advocacy/activities")
@@ -39,13 +45,23 @@ def add_activity() -> Any:
     if advocate is None:
         flash("Pick the advocate who did it.", "error")
         return back(url_for("advocacy.activities"))
-    move = db.session.get(ChampionMove, int(form["champion_move_id"])) if form.get("champion_move_id") else None
+    move = (
+        db.session.get(ChampionMove, int(form["champion_move_id"])) if form.get("champion_move_id") else None
+    )
     try:
-        record_activity(db.session, contact=advocate.contact, user=current_user,
-                        activity_type=form.get("activity_type", ""),
-                        occurred_on=parse_day(form.get("occurred_on"), utcnow().date()), link=form.get("link"),
-                        referred_company=form.get("referred_company"), pipeline_value=money(form, "pipeline_value"),
-                        won_revenue=money(form, "won_revenue"), notes=form.get("notes"), champion_move=move)
+        record_activity(
+            db.session,
+            contact=advocate.contact,
+            user=current_user,
+            activity_type=form.get("activity_type", ""),
+            occurred_on=parse_day(form.get("occurred_on"), utcnow().date()),
+            link=form.get("link"),
+            referred_company=form.get("referred_company"),
+            pipeline_value=money(form, "pipeline_value"),
+            won_revenue=money(form, "won_revenue"),
+            notes=form.get("notes"),
+            champion_move=move,
+        )
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -60,9 +76,14 @@ def add_activity() -> Any:
 def champions() -> Any:
     """Advocates who changed company: the new company, what to do, and the customers they brought."""
     moves = hub_queries.champion_moves(db.session)
-    return render_template("advocacy/champions.html", moves=moves,
-                           suggestions={m.id: outreach_suggestion(m) for m in moves},
-                           second=second_order(db.session), today=utcnow().date(), **labels())
+    return render_template(
+        "advocacy/champions.html",
+        moves=moves,
+        suggestions={m.id: outreach_suggestion(m) for m in moves},
+        second=second_order(db.session),
+        today=utcnow().date(),
+        **labels(),
+    )
 
 
 @bp.post("/advocacy/champions/<int:move_id>")
@@ -86,7 +107,7 @@ def update_move(move_id: int) -> Any:
 @bp.route("/advocacy/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @roles_required("marketing", "csm")
 def edit_contact(contact_id: int) -> Any:
-    """Correct a contact's email, company or consent; a known advocate at a new company is flagged as moved."""
+    """Correct a contact's email, company or consent; an advocate at a new company is flagged as moved."""
     contact = db.session.get(Contact, contact_id)
     if contact is None:
         abort(404, description="There is no such contact.")
@@ -112,11 +133,20 @@ def edit_contact(contact_id: int) -> Any:
             move = detect_champion_moved(db.session, contact, old_email, old_account_id, source="edit")
             db.session.commit()
             if move is not None:
-                flash(f"Champion moved: {contact.name} is now at {move.new_company}. Outreach suggested.", "info")
+                flash(
+                    f"Champion moved: {contact.name} is now at {move.new_company}. Outreach suggested.",
+                    "info",
+                )
                 return back(url_for("advocacy.champions"))
             flash("Contact saved.", "info")
             return back(url_for("advocacy.hub"))
     status = 422 if error else 200
-    return render_template("advocacy/contact_edit.html", contact=contact, accounts=accounts, error=error,
-                           is_advocate=db.session.scalar(select(Advocate.id).where(Advocate.contact_id == contact.id))
-                           is not None, **labels()), status
+    return render_template(
+        "advocacy/contact_edit.html",
+        contact=contact,
+        accounts=accounts,
+        error=error,
+        is_advocate=db.session.scalar(select(Advocate.id).where(Advocate.contact_id == contact.id))
+        is not None,
+        **labels(),
+    ), status

@@ -24,10 +24,14 @@ from workers import enqueue
 @roles_required("marketing")
 def templates() -> Any:
     """Every ask's wording, editable; {quote} brings the customer's own words in."""
-    rows = [(key, label, *invite_service.template_for(db.session, key)) for key, (label, _t) in ASKS.items()
-            if key != "review_site"]
-    return render_template("advocacy/templates.html", rows=rows, placeholders=invite_service.PLACEHOLDERS,
-                           **labels())
+    rows = [
+        (key, label, *invite_service.template_for(db.session, key))
+        for key, (label, _t) in ASKS.items()
+        if key != "review_site"
+    ]
+    return render_template(
+        "advocacy/templates.html", rows=rows, placeholders=invite_service.PLACEHOLDERS, **labels()
+    )
 
 
 @bp.post("/advocacy/templates/<ask_type>")
@@ -35,8 +39,9 @@ def templates() -> Any:
 def save_template(ask_type: str) -> Any:
     """Save one ask's wording (new drafts use it; existing drafts keep theirs)."""
     try:
-        invite_service.save_template(db.session, ask_type, request.form.get("subject", ""),
-                                     request.form.get("body", ""), current_user)
+        invite_service.save_template(
+            db.session, ask_type, request.form.get("subject", ""), request.form.get("body", ""), current_user
+        )
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -54,9 +59,17 @@ def reviews() -> Any:
     campaigns = list(db.session.scalars(select(ReviewCampaign).order_by(ReviewCampaign.id.desc()).limit(20)))
     summaries = {c.id: invite_service.campaign_invite_summary(db.session, c.id) for c in campaigns}
     subject, body = invite_service.DEFAULT_TEMPLATES["review_site"]
-    return render_template("advocacy/reviews.html", audience=audience, campaigns=campaigns, summaries=summaries,
-                           sites=invite_service.REVIEW_SITES, subject=subject, body=body,
-                           rule=invite_service.REVIEW_RULE, **labels())
+    return render_template(
+        "advocacy/reviews.html",
+        audience=audience,
+        campaigns=campaigns,
+        summaries=summaries,
+        sites=invite_service.REVIEW_SITES,
+        subject=subject,
+        body=body,
+        rule=invite_service.REVIEW_RULE,
+        **labels(),
+    )
 
 
 @bp.post("/advocacy/reviews")
@@ -71,8 +84,13 @@ def start_review_campaign() -> Any:
         flash("Tick the box to confirm every eligible customer gets the same ask.", "error")
         return back(url_for("advocacy.reviews"))
     campaign, created = invite_service.create_review_campaign(
-        db.session, site=site, subject=request.form.get("subject", ""), body=request.form.get("body", ""),
-        user=current_user, budget_days=budget_days())
+        db.session,
+        site=site,
+        subject=request.form.get("subject", ""),
+        body=request.form.get("body", ""),
+        user=current_user,
+        budget_days=budget_days(),
+    )
     emails = []
     refused = 0
     for invite in created:
@@ -84,6 +102,10 @@ def start_review_campaign() -> Any:
     db.session.commit()
     for email in emails:
         enqueue.enqueue_send_email(email.id)
-    flash(f"Review campaign on {invite_service.REVIEW_SITES[site]}: {len(emails)} invites sent"
-          + (f", {refused} held back by the ask budget" if refused else "") + ".", "info")
+    flash(
+        f"Review campaign on {invite_service.REVIEW_SITES[site]}: {len(emails)} invites sent"
+        + (f", {refused} held back by the ask budget" if refused else "")
+        + ".",
+        "info",
+    )
     return back(url_for("advocacy.reviews"))

@@ -237,7 +237,7 @@ def _categories() -> list[Category]:
 @bp.post("/insights/v/<int:verbatim_id>/labels")
 @roles_required("product")
 def save_labels(verbatim_id: int) -> Any:
-    """Store the corrections that differ from the current analysis; they feed the next retraining."""
+    """Store a person's labels for the verbatim (overriding the analysis at once); they feed the next retraining."""
     verbatim = _verbatim_or_404(verbatim_id)
     row = _row(verbatim_id)
     analysis = row.analysis
@@ -246,17 +246,12 @@ def save_labels(verbatim_id: int) -> Any:
         "sentiment": request.form.get("sentiment") or (analysis.sentiment if analysis else "neutral"),
         "praise": request.form.get("praise") == "on",
     }
-    current = {
-        "categories": sorted(analysis.category_keys) if analysis else None,
-        "sentiment": analysis.sentiment if analysis else None,
-        "praise": bool(analysis.praise) if analysis else None,
-    }
     changed = 0
     try:
+        # every field is recorded, changed or not: a person's confirmation is a training label too
         for field, value in wanted.items():
-            if value != current[field]:
-                record_correction(db.session, verbatim, field, value, current_user, context="insights")
-                changed += 1
+            record_correction(db.session, verbatim, field, value, current_user, context="insights")
+            changed += 1
     except CorrectionError as exc:
         db.session.rollback()
         return render_template("insights/_labels_form.html", row=row, categories=_categories(),
@@ -267,7 +262,7 @@ def save_labels(verbatim_id: int) -> Any:
     if request.headers.get("HX-Request"):
         return render_template("insights/_labels.html", row=_row(verbatim_id), saved=changed,
                                names=insights.category_names(db.session))
-    flash(f"Saved {changed} correction{'s' if changed != 1 else ''}." if changed else "Nothing changed.", "info")
+    flash("Labels saved.", "info")
     return redirect(url_for("insights.verbatim", verbatim_id=verbatim_id), code=303)
 
 
@@ -392,6 +387,7 @@ def reanalysis_progress(run_id: int) -> Any:
     if run is None:
         abort(404, description=f"There is no re-analysis {run_id}.")
     _catch_up()
+    db.session.refresh(run)  # a worker moves it along
     progress = insights_loop.progress(db.session, run)
     db.session.commit()
     return render_template("insights/_progress.html", progress=progress)

@@ -54,5 +54,9 @@ def _survey_template_helpers() -> dict[str, Any]:
         }
         return titles.get(status, gettext("Something went wrong"))
 
-    return {"survey_languages": survey_languages, "language_names": LANGUAGES, "error_title": error_title,
-            "current_locale": lambda: str(get_locale() or "en")}
+    return {
+        "survey_languages": survey_languages,
+        "language_names": LANGUAGES,
+        "error_title": error_title,
+        "current_locale": lambda: str(get_locale() or "en"),
+    }

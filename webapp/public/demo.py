@@ -32,9 +32,15 @@ def demo_widget_host() -> Any:
     contact = db.session.scalar(select(Contact).where(Contact.email == email)) if email else None
     signature = identity_signature(survey.widget_secret or "", email) if email else None
     embed_src = url_for("public.embed_js", _external=True)
-    return render_template("public/demo_host.html", survey=survey, email=email, contact=contact,
-                           signature=signature, embed_src=embed_src,
-                           fatigue_days=current_app.config["FATIGUE_DAYS"])
+    return render_template(
+        "public/demo_host.html",
+        survey=survey,
+        email=email,
+        contact=contact,
+        signature=signature,
+        embed_src=embed_src,
+        fatigue_days=current_app.config["FATIGUE_DAYS"],
+    )
 
 
 @bp.post("/demo/widget-host/reset")

@@ -34,8 +34,16 @@ def email_locale(survey: Survey, contact: Contact) -> str:
     return lang if lang in langs else langs[0]
 
 
-def queue_survey_email(session: Session, survey: Survey, contact: Contact, *, trigger: str, base_url: str,
-                       event_key: str | None = None, check_fatigue: bool = True) -> OutboxEmail | None:
+def queue_survey_email(
+    session: Session,
+    survey: Survey,
+    contact: Contact,
+    *,
+    trigger: str,
+    base_url: str,
+    event_key: str | None = None,
+    check_fatigue: bool = True,
+) -> OutboxEmail | None:
     """Write one survey email to the outbox, or None when the fatigue rule (or an unsubscribe) holds it back.
 
     The caller commits, then enqueues `send-email-<id>`.
@@ -45,7 +53,9 @@ def queue_survey_email(session: Session, survey: Survey, contact: Contact, *, tr
     if check_fatigue and not claim_ask(session, contact.id, int(current_app.config["FATIGUE_DAYS"])):
         return None
     locale = email_locale(survey, contact)
-    email = new_email(session, survey=survey, contact=contact, locale=locale, trigger=trigger, event_key=event_key)
+    email = new_email(
+        session, survey=survey, contact=contact, locale=locale, trigger=trigger, event_key=event_key
+    )
     render_email(email, survey, contact, base_url)
     session.flush()
     return email
@@ -56,11 +66,19 @@ def render_email(email: OutboxEmail, survey: Survey, contact: Contact, base_url:
     token = one_click_token(current_app.config["SECRET_KEY"], email)
     with current_app.test_request_context(base_url=base_url), force_locale(email.locale):
         texts = survey_texts(survey, email.locale)
-        buttons = [(score, url_for("public.one_click", token=token, score=score, _external=True))
-                   for score in texts.scores]
+        buttons = [
+            (score, url_for("public.one_click", token=token, score=score, _external=True))
+            for score in texts.scores
+        ]
         context = {
-            "survey": survey, "contact": contact, "texts": texts, "buttons": buttons, "locale": email.locale,
-            "hosted_url": url_for("public.survey_page", key=survey.public_key, lang=email.locale, _external=True),
+            "survey": survey,
+            "contact": contact,
+            "texts": texts,
+            "buttons": buttons,
+            "locale": email.locale,
+            "hosted_url": url_for(
+                "public.survey_page", key=survey.public_key, lang=email.locale, _external=True
+            ),
             "unsubscribe_url": url_for("public.unsubscribe", token=token, _external=True),
             "first_name": (contact.name or "").split(" ")[0],
             "max_age_days": int(current_app.config["ONE_CLICK_MAX_AGE_DAYS"]),

@@ -65,8 +65,9 @@ def survey_page(key: str) -> Any:
         return state_error(survey)
     if not channel_open(survey, "link"):
         return customer_error(403, message("channel_off"))
-    context = score_step_context(survey, locale, action=url_for("public.submit", key=key),
-                                 hidden=_hidden(locale, new_submission_id()))
+    context = score_step_context(
+        survey, locale, action=url_for("public.submit", key=key), hidden=_hidden(locale, new_submission_id())
+    )
     return page_or_fragment("public/survey.html", "public/_score_step.html", preview=preview, **context)
 
 
@@ -95,17 +96,29 @@ def submit(key: str) -> Any:
     try:
         result = accept_answer(survey, data, channel="api" if is_json else "link", locale=locale)
     except SubmissionError as exc:
-        return _score_error(survey, locale, submission_error_message(exc, survey, data), exc.status, data,
-                            json=is_json, field=exc.field)
+        return _score_error(
+            survey,
+            locale,
+            submission_error_message(exc, survey, data),
+            exc.status,
+            data,
+            json=is_json,
+            field=exc.field,
+        )
     response = result.response
     if is_json:
-        return jsonify(response_id=response.id, duplicate=not result.created, updated=result.changed and not
-                       result.created), 201 if result.created else 200
+        return jsonify(
+            response_id=response.id,
+            duplicate=not result.created,
+            updated=result.changed and not result.created,
+        ), 201 if result.created else 200
     if data.get("comment") or response.score is None:
         return _thanks(survey, locale)
     token = edit_token(current_app.config["SECRET_KEY"], response)
     if not _is_htmx():
-        return redirect(url_for("public.comment_step", key=key, token=token, lang=locale), code=303)
+        return redirect(
+            url_for("public.comment_step", key=key, token=token, **_lang_arg(survey, locale)), code=303
+        )
     return _comment_page(survey, response, locale, token)
 
 
@@ -127,7 +140,9 @@ def comment_step(key: str, token: str) -> Any:
     if not _csrf_ok(data):
         return _comment_page(survey, response, locale, token, error=message("csrf"), status=400, data=data)
     if honeypot_filled(data):
-        return _comment_page(survey, response, locale, token, error=message("honeypot"), status=400, data=data)
+        return _comment_page(
+            survey, response, locale, token, error=message("honeypot"), status=400, data=data
+        )
     if survey.status != "active":
         return state_error(survey)
     try:
@@ -144,8 +159,9 @@ def thanks(key: str) -> Any:
     if survey is None:
         return unknown_survey(key)
     locale = use_locale(survey)
-    return page_or_fragment("public/thanks.html", "public/_thanks_step.html", survey=survey, locale=locale,
-                            widget=False)
+    return page_or_fragment(
+        "public/thanks.html", "public/_thanks_step.html", survey=survey, locale=locale, widget=False
+    )
 
 
 def _is_htmx() -> bool:
@@ -156,9 +172,18 @@ def _is_htmx() -> bool:
 
 def _thanks(survey: Any, locale: str) -> Any:
     if _is_htmx():
-        return page_or_fragment("public/thanks.html", "public/_thanks_step.html", survey=survey, locale=locale,
-                                widget=False)
-    return redirect(url_for("public.thanks", key=survey.public_key, lang=locale), code=303)
+        return page_or_fragment(
+            "public/thanks.html", "public/_thanks_step.html", survey=survey, locale=locale, widget=False
+        )
+    return redirect(url_for("public.thanks", key=survey.public_key, **_lang_arg(survey, locale)), code=303)
+
+
+def _lang_arg(survey: Any, locale: str) -> dict[str, str]:
+    """Carry the language in a redirect only when the browser alone would not pick it."""
+    from survey.services.surveys import survey_languages
+
+    langs = survey_languages(survey)
+    return {} if locale == (request.accept_languages.best_match(langs) or langs[0]) else {"lang": locale}
 
 
 def _response_for(survey: Any, token: str) -> Any:
@@ -176,25 +201,54 @@ def _response_for(survey: Any, token: str) -> Any:
     return response
 
 
-def _comment_page(survey: Any, response: Response, locale: str, token: str, *, error: str | None = None,
-                  status: int = 200, data: dict[str, Any] | None = None) -> Any:
+def _comment_page(
+    survey: Any,
+    response: Response,
+    locale: str,
+    token: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    data: dict[str, Any] | None = None,
+) -> Any:
     data = data or {}
     context = comment_step_context(
-        survey, response, locale, action=url_for("public.comment_step", key=survey.public_key, token=token),
-        hidden=_hidden(locale), skip_url=url_for("public.thanks", key=survey.public_key, lang=locale), error=error,
+        survey,
+        response,
+        locale,
+        action=url_for("public.comment_step", key=survey.public_key, token=token),
+        hidden=_hidden(locale),
+        skip_url=url_for("public.thanks", key=survey.public_key, **_lang_arg(survey, locale)),
+        error=error,
         comment=data.get("comment") if isinstance(data.get("comment"), str) else None,
-        email=str(data.get("email") or ""))
+        email=str(data.get("email") or ""),
+    )
     return page_or_fragment("public/comment.html", "public/_comment_step.html", status=status, **context)
 
 
-def _score_error(survey: Any, locale: str, text: str, status: int, data: dict[str, Any], *, json: bool = False,
-                 field: str | None = None) -> Any:
+def _score_error(
+    survey: Any,
+    locale: str,
+    text: str,
+    status: int,
+    data: dict[str, Any],
+    *,
+    json: bool = False,
+    field: str | None = None,
+) -> Any:
     """Re-show the score step with the reason (keeping what was typed), or JSON for API clients."""
     if json:
         return customer_error(status, text, json=True, field=field)
     comment = data.get("comment") if isinstance(data.get("comment"), str) else ""
-    context = score_step_context(survey, locale, action=url_for("public.submit", key=survey.public_key),
-                                 hidden=_hidden(locale, new_submission_id()), error=text, comment=comment,
-                                 email=str(data.get("email") or ""))
-    return page_or_fragment("public/survey.html", "public/_score_step.html", status=status, preview=False,
-                            **context)
+    context = score_step_context(
+        survey,
+        locale,
+        action=url_for("public.submit", key=survey.public_key),
+        hidden=_hidden(locale, new_submission_id()),
+        error=text,
+        comment=comment,
+        email=str(data.get("email") or ""),
+    )
+    return page_or_fragment(
+        "public/survey.html", "public/_score_step.html", status=status, preview=False, **context
+    )

@@ -57,24 +57,39 @@ def use_locale(survey: Survey | None, contact: Contact | None = None, explicit: 
 
 # ------------------------------------------------------------------ messages
 MESSAGES: dict[str, Any] = {
-    "unknown_survey": lazy_gettext("There is no survey with the key %(key)s. Please check the link you followed."),
+    "unknown_survey": lazy_gettext(
+        "There is no survey with the key %(key)s. Please check the link you followed."
+    ),
     "survey_draft": lazy_gettext("This survey has not started yet, so it cannot take answers."),
-    "survey_closed": lazy_gettext("This survey is closed and no longer takes answers. Thank you for your interest!"),
+    "survey_closed": lazy_gettext(
+        "This survey is closed and no longer takes answers. Thank you for your interest!"
+    ),
     "channel_off": lazy_gettext("This survey cannot be answered this way."),
-    "csrf": lazy_gettext("The form has expired or is missing its security token; please reload the page and "
-                         "try again."),
-    "widget_token": lazy_gettext("This survey form has expired or was altered; please reload the page and try "
-                                 "again."),
-    "honeypot": lazy_gettext("The submission was rejected because a field meant to stay empty was filled in."),
-    "link_expired": lazy_gettext("This survey link has expired. Links in our survey emails work for %(days)s days."),
-    "link_invalid": lazy_gettext("This survey link is not valid: it may have been altered or copied incompletely. "
-                                 "Please use the button in the email."),
+    "csrf": lazy_gettext(
+        "The form has expired or is missing its security token; please reload the page and try again."
+    ),
+    "widget_token": lazy_gettext(
+        "This survey form has expired or was altered; please reload the page and try again."
+    ),
+    "honeypot": lazy_gettext(
+        "The submission was rejected because a field meant to stay empty was filled in."
+    ),
+    "link_expired": lazy_gettext(
+        "This survey link has expired. Links in our survey emails work for %(days)s days."
+    ),
+    "link_invalid": lazy_gettext(
+        "This survey link is not valid: it may have been altered or copied incompletely. "
+        "Please use the button in the email."
+    ),
     "comment_link_expired": lazy_gettext("This page has expired, but your score was saved. Thank you!"),
-    "foreign_origin": lazy_gettext("This survey cannot be shown on %(origin)s: the site is not on the survey's "
-                                   "list of allowed websites."),
+    "foreign_origin": lazy_gettext(
+        "This survey cannot be shown on %(origin)s: the site is not on the survey's list of allowed websites."
+    ),
     "origin_missing": lazy_gettext("The widget could not tell which website it is shown on."),
     "identity_missing": lazy_gettext("This survey is only for signed-in users, and no user was given."),
-    "identity_invalid": lazy_gettext("We could not verify who you are, so this survey cannot be answered here."),
+    "identity_invalid": lazy_gettext(
+        "We could not verify who you are, so this survey cannot be answered here."
+    ),
     "rate_limited": lazy_gettext("Too many requests from your network. Please wait a minute and try again."),
     "bad_json": lazy_gettext("The request body must be a JSON object."),
     "email_missing": lazy_gettext("This email is no longer in our records."),
@@ -102,9 +117,12 @@ def submission_error_message(exc: SubmissionError, survey: Survey, data: dict[st
             return gettext("This survey takes no score.")
         raw = data.get("score")
         if raw is None or raw == "":
-            return gettext("score is required: a whole number from %(low)s to %(high)s.", low=bounds[0],
-                           high=bounds[1])
-        return gettext("score must be a whole number from %(low)s to %(high)s.", low=bounds[0], high=bounds[1])
+            return gettext(
+                "score is required: a whole number from %(low)s to %(high)s.", low=bounds[0], high=bounds[1]
+            )
+        return gettext(
+            "score must be a whole number from %(low)s to %(high)s.", low=bounds[0], high=bounds[1]
+        )
     if exc.field == "comment":
         comment = data.get("comment")
         if exc.status == 413 and isinstance(comment, str):
@@ -121,8 +139,11 @@ def submission_error_message(exc: SubmissionError, survey: Survey, data: dict[st
 
 def comment_too_long(length: int, limit: int) -> str:
     """Oversize comments are refused with both numbers, so the customer knows how much to cut."""
-    return gettext("The comment is %(length)s characters long; the limit is %(limit)s. Please shorten it.",
-                   length=length, limit=limit)
+    return gettext(
+        "The comment is %(length)s characters long; the limit is %(limit)s. Please shorten it.",
+        length=length,
+        limit=limit,
+    )
 
 
 def _max_chars() -> int:

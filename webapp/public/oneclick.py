@@ -36,7 +36,9 @@ def one_click(token: str, score: str) -> Any:
     bounds = score_range(survey.kind)
     value = _score(score, bounds)
     if value is None:
-        return customer_error(400, submission_error_message(SubmissionError("", "score"), survey, {"score": score}))
+        return customer_error(
+            400, submission_error_message(SubmissionError("", "score"), survey, {"score": score})
+        )
     result = record_one_click(db.session, survey, email, value, locale)
     commit_and_enqueue(result)
     edit = edit_token(current_app.config["SECRET_KEY"], result.response)
@@ -67,8 +69,14 @@ def unsubscribe(token: str) -> Any:
             db.session.commit()
             done = True
     status = 400 if error else 200
-    return render_template("public/unsubscribe.html", survey=survey, contact=contact, done=done or
-                           contact.unsubscribed, error=error, locale=locale), status
+    return render_template(
+        "public/unsubscribe.html",
+        survey=survey,
+        contact=contact,
+        done=done or contact.unsubscribed,
+        error=error,
+        locale=locale,
+    ), status
 
 
 def _load(token: str, max_age: int) -> tuple[OutboxEmail, Survey, Contact | None] | Any:

@@ -1,4 +1,4 @@
-"""What the hosted page, the widget and the one-click links share: lookups, answer steps, errors, fragments."""
+"""What the hosted page, the widget and one-click links share: lookups, answer steps, errors, fragments."""
 
 from __future__ import annotations
 
@@ -35,8 +35,15 @@ def new_submission_id() -> str:
     return uuid.uuid4().hex
 
 
-def customer_error(status: int, text: str, *, json: bool = False, field: str | None = None,
-                   headers: dict[str, str] | None = None, template: str = "public/error.html") -> Any:
+def customer_error(
+    status: int,
+    text: str,
+    *,
+    json: bool = False,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    template: str = "public/error.html",
+) -> Any:
     """A specific 4xx in the customer's language: JSON for API clients, a page (or fragment) for people."""
     if json:
         resp = make_response(jsonify(error=text, field=field), status)
@@ -71,16 +78,18 @@ def commit_and_enqueue(result: AnswerResult) -> None:
         enqueue_analysis(result.analyse_verbatim_id)
 
 
-def accept_answer(survey: Survey, data: dict[str, Any], *, channel: str, locale: str | None,
-                  contact: Contact | None = None) -> AnswerResult:
+def accept_answer(
+    survey: Survey, data: dict[str, Any], *, channel: str, locale: str | None, contact: Contact | None = None
+) -> AnswerResult:
     """Validate and store a score step (or a one-shot answer); a repeated submission id updates instead."""
     existing = _existing(data.get("submission_id"))
     if existing is not None and existing.survey_id == survey.id and data.get("score") in (None, ""):
         data = {**data, "score": existing.score}  # a follow-up carrying only the comment
     if contact is not None:
         data = {**data, "email": contact.email}
-    sub = parse_submission(survey, data, max_comment_chars=int(current_app.config["MAX_COMMENT_CHARS"]),
-                           channel=channel)
+    sub = parse_submission(
+        survey, data, max_comment_chars=int(current_app.config["MAX_COMMENT_CHARS"]), channel=channel
+    )
     if locale:
         from dataclasses import replace
 
@@ -108,16 +117,18 @@ def accept_comment(response: Response, data: dict[str, Any]) -> AnswerResult:
     """Add or change the comment (and optionally the email) of a response that already has its score."""
     comment = data.get("comment") or ""
     if not isinstance(comment, str):
-        raise CommentError(400, submission_error_message(SubmissionError("", "comment"), response.survey, data),
-                           "comment")
+        raise CommentError(
+            400, submission_error_message(SubmissionError("", "comment"), response.survey, data), "comment"
+        )
     comment = comment.replace("\x00", "").strip()
     limit = int(current_app.config["MAX_COMMENT_CHARS"])
     if len(comment) > limit:
         raise CommentError(413, comment_too_long(len(comment), limit), "comment")
     email = (data.get("email") or "").strip().lower()
     if email and (not EMAIL_RE.match(email) or len(email) > 254):
-        raise CommentError(400, submission_error_message(SubmissionError("", "email"), response.survey, data),
-                           "email")
+        raise CommentError(
+            400, submission_error_message(SubmissionError("", "email"), response.survey, data), "email"
+        )
     vid = set_comment(db.session, response, comment) if comment else None
     if email and response.contact_id is None:
         attach_contact(db.session, response, email)
@@ -131,26 +142,60 @@ def honeypot_filled(data: dict[str, Any]) -> bool:
     return bool(data.get("website"))
 
 
-def score_step_context(survey: Survey, locale: str, *, action: str, hidden: dict[str, str],
-                       error: str | None = None, comment: str = "", email: str = "") -> dict[str, Any]:
+def score_step_context(
+    survey: Survey,
+    locale: str,
+    *,
+    action: str,
+    hidden: dict[str, str],
+    error: str | None = None,
+    comment: str = "",
+    email: str = "",
+) -> dict[str, Any]:
     """What _score_step.html needs."""
-    return {"survey": survey, "locale": locale, "texts": survey_texts(survey, locale), "action": action,
-            "hidden": hidden, "error": error, "comment": comment, "email": email,
-            "scored": score_range(survey.kind) is not None}
+    return {
+        "survey": survey,
+        "locale": locale,
+        "texts": survey_texts(survey, locale),
+        "action": action,
+        "hidden": hidden,
+        "error": error,
+        "comment": comment,
+        "email": email,
+        "scored": score_range(survey.kind) is not None,
+    }
 
 
-def comment_step_context(survey: Survey, response: Response, locale: str, *, action: str,
-                         hidden: dict[str, str], skip_url: str, error: str | None = None,
-                         comment: str | None = None, email: str = "") -> dict[str, Any]:
+def comment_step_context(
+    survey: Survey,
+    response: Response,
+    locale: str,
+    *,
+    action: str,
+    hidden: dict[str, str],
+    skip_url: str,
+    error: str | None = None,
+    comment: str | None = None,
+    email: str = "",
+) -> dict[str, Any]:
     """What _comment_step.html needs; the follow-up wording depends on the response's bucket."""
     from survey.models import Verbatim
 
     if comment is None:
         comment = db.session.scalar(select(Verbatim.text).where(Verbatim.response_id == response.id)) or ""
-    return {"survey": survey, "response": response, "locale": locale,
-            "followup": followup_question(survey, response.score, locale), "action": action, "hidden": hidden,
-            "skip_url": skip_url, "error": error, "comment": comment, "email": email,
-            "ask_email": response.contact_id is None}
+    return {
+        "survey": survey,
+        "response": response,
+        "locale": locale,
+        "followup": followup_question(survey, response.score, locale),
+        "action": action,
+        "hidden": hidden,
+        "skip_url": skip_url,
+        "error": error,
+        "comment": comment,
+        "email": email,
+        "ask_email": response.contact_id is None,
+    }
 
 
 def wants_json() -> bool:

@@ -25,7 +25,9 @@ def default_question(survey: Survey) -> str:
     """The standard question for the survey's kind, naming the product."""
     product = survey.product_name
     if survey.kind == "nps":
-        return gettext("How likely are you to recommend %(product)s to a friend or colleague?", product=product)
+        return gettext(
+            "How likely are you to recommend %(product)s to a friend or colleague?", product=product
+        )
     if survey.kind == "csat":
         return gettext("How satisfied are you with %(product)s?", product=product)
     if survey.kind == "ces":

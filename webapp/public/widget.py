@@ -1,4 +1,4 @@
-"""The in-app widget: /embed.js on the vendor's page, a server-side show/skip decision, the survey in an iframe.
+"""The in-app widget: /embed.js on the vendor's page, a server show-or-skip decision, the survey in an iframe.
 
 The iframe page may be framed only by the survey's allowed origins (CSP frame-ancestors per response). Its
 forms carry a signed widget token instead of a session CSRF token, because browsers do not send our
@@ -25,7 +25,7 @@ from survey.services.surveys import (
     origin_allowed,
     verify_identity,
 )
-from webapp.extensions import csrf, db, htmx, limiter
+from webapp.extensions import csrf, db, limiter
 from webapp.public import bp
 from webapp.public.i18n import message, submission_error_message, survey_state_message, use_locale
 from webapp.public.steps import (
@@ -61,7 +61,7 @@ def embed_js() -> Any:
 @bp.get("/w/<key>/check")
 @limiter.limit(public_limit)
 def widget_check(key: str) -> Any:
-    """Whether the widget should show now for this visitor; read-only, answered with CORS for the host page."""
+    """Whether the widget should show now for this visitor; read-only, with CORS for the host page."""
     origin = request.headers.get("Origin") or request.args.get("origin")
     survey = find_survey(key)
     if survey is None:
@@ -76,7 +76,9 @@ def widget_check(key: str) -> Any:
         return _cors(customer_error(403, identity_error, json=True), origin)
     from sqlalchemy import select
 
-    contact = db.session.scalar(select(Contact).where(Contact.email == email.strip().lower())) if email else None
+    contact = (
+        db.session.scalar(select(Contact).where(Contact.email == email.strip().lower())) if email else None
+    )
     days = int(current_app.config["FATIGUE_DAYS"])
     if contact is not None and not may_ask(contact, days):
         reason = "unsubscribed" if contact.unsubscribed else "asked_recently"
@@ -95,8 +97,10 @@ def widget_page(key: str) -> Any:
     """The survey inside the vendor's page (iframe): score, follow-up, thanks."""
     survey = find_survey(key)
     if survey is None:
-        return _framed(customer_error(404, message("unknown_survey", key=key[:64]), template="public/widget_error.html"),
-                       None)
+        return _framed(
+            customer_error(404, message("unknown_survey", key=key[:64]), template="public/widget_error.html"),
+            None,
+        )
     origin = normalize_origin(request.args.get("origin") or "") or request.args.get("origin")
     email = (request.args.get("email") or "").strip().lower()
     contact = _known_contact(email)
@@ -128,8 +132,14 @@ def widget_submit(key: str) -> Any:
     try:
         result = accept_answer(survey, data, channel="widget", locale=locale, contact=contact)
     except SubmissionError as exc:
-        return _score_step(survey, locale, token, claim["o"], error=submission_error_message(exc, survey, data),
-                           status=exc.status)
+        return _score_step(
+            survey,
+            locale,
+            token,
+            claim["o"],
+            error=submission_error_message(exc, survey, data),
+            status=exc.status,
+        )
     if data.get("comment") or result.response.score is None:
         return _thanks(survey, locale, token, claim["o"])
     return _comment_step(survey, result.response, locale, token, claim["o"])
@@ -149,22 +159,29 @@ def widget_comment(key: str, token: str) -> Any:
     try:
         response_id = read_edit_token(current_app.config["SECRET_KEY"], token, max_age, survey.id)
     except LinkExpired:
-        return _framed(customer_error(410, message("comment_link_expired"), template="public/widget_error.html"),
-                       survey)
+        return _framed(
+            customer_error(410, message("comment_link_expired"), template="public/widget_error.html"), survey
+        )
     except LinkInvalid:
-        return _framed(customer_error(400, message("link_invalid"), template="public/widget_error.html"), survey)
+        return _framed(
+            customer_error(400, message("link_invalid"), template="public/widget_error.html"), survey
+        )
     response = db.session.get(Response, response_id)
     if response is None:
-        return _framed(customer_error(404, message("link_invalid"), template="public/widget_error.html"), survey)
+        return _framed(
+            customer_error(404, message("link_invalid"), template="public/widget_error.html"), survey
+        )
     data = request.form.to_dict()
     if honeypot_filled(data):
-        return _comment_step(survey, response, locale, form_token, claim["o"], error=message("honeypot"),
-                             status=400, data=data)
+        return _comment_step(
+            survey, response, locale, form_token, claim["o"], error=message("honeypot"), status=400, data=data
+        )
     try:
         accept_comment(response, data)
     except CommentError as exc:
-        return _comment_step(survey, response, locale, form_token, claim["o"], error=exc.text, status=exc.status,
-                             data=data)
+        return _comment_step(
+            survey, response, locale, form_token, claim["o"], error=exc.text, status=exc.status, data=data
+        )
     return _thanks(survey, locale, form_token, claim["o"])
 
 
@@ -226,8 +243,20 @@ def _widget_request(key: str, json: bool = False) -> tuple[Survey | None, dict[s
     """Survey, verified widget token and locale of a widget POST, or the error response to return."""
     survey = find_survey(key)
     if survey is None:
-        return None, None, "en", _framed(customer_error(404, message("unknown_survey", key=key[:64]), json=json,
-                                                        template="public/widget_error.html"), None)
+        return (
+            None,
+            None,
+            "en",
+            _framed(
+                customer_error(
+                    404,
+                    message("unknown_survey", key=key[:64]),
+                    json=json,
+                    template="public/widget_error.html",
+                ),
+                None,
+            ),
+        )
     token = request.form.get("widget_token", "")
     claim: dict[str, Any] | None = None
     try:
@@ -239,11 +268,27 @@ def _widget_request(key: str, json: bool = False) -> tuple[Survey | None, dict[s
     contact = _known_contact(str(claim.get("e") or "")) if claim else None
     locale = use_locale(survey, contact)
     if claim is None:
-        return survey, None, locale, _framed(customer_error(400, message("widget_token"), json=json,
-                                                            template="public/widget_error.html"), survey)
+        return (
+            survey,
+            None,
+            locale,
+            _framed(
+                customer_error(400, message("widget_token"), json=json, template="public/widget_error.html"),
+                survey,
+            ),
+        )
     if survey.status != "active":
-        return survey, None, locale, _framed(customer_error(409, survey_state_message(survey), json=json,
-                                                            template="public/widget_error.html"), survey)
+        return (
+            survey,
+            None,
+            locale,
+            _framed(
+                customer_error(
+                    409, survey_state_message(survey), json=json, template="public/widget_error.html"
+                ),
+                survey,
+            ),
+        )
     return survey, claim, locale, None
 
 
@@ -255,40 +300,100 @@ def _hidden(token: str, locale: str, origin: str | None, submission_id: str | No
 
 
 def _widget_context(survey: Survey, token: str, origin: str | None) -> dict[str, Any]:
-    return {"widget": True, "parent_origin": origin or "", "widget_token": token,
-            "dismiss_url": url_for("public.widget_dismiss", key=survey.public_key)}
+    return {
+        "widget": True,
+        "parent_origin": origin or "",
+        "widget_token": token,
+        "dismiss_url": url_for("public.widget_dismiss", key=survey.public_key),
+    }
 
 
-def _score_step(survey: Survey, locale: str, token: str, origin: str | None, *, error: str | None = None,
-                status: int = 200) -> Any:
-    context = score_step_context(survey, locale, action=url_for("public.widget_submit", key=survey.public_key),
-                                 hidden=_hidden(token, locale, origin, new_submission_id()), error=error)
-    return _framed(page_or_fragment("public/widget.html", "public/_score_step.html", status=status, step="score",
-                                    **context, **_widget_context(survey, token, origin)), survey)
+def _score_step(
+    survey: Survey,
+    locale: str,
+    token: str,
+    origin: str | None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Any:
+    context = score_step_context(
+        survey,
+        locale,
+        action=url_for("public.widget_submit", key=survey.public_key),
+        hidden=_hidden(token, locale, origin, new_submission_id()),
+        error=error,
+    )
+    return _framed(
+        page_or_fragment(
+            "public/widget.html",
+            "public/_score_step.html",
+            status=status,
+            step="score",
+            **context,
+            **_widget_context(survey, token, origin),
+        ),
+        survey,
+    )
 
 
-def _comment_step(survey: Survey, response: Response, locale: str, token: str, origin: str | None, *,
-                  error: str | None = None, status: int = 200, data: dict[str, Any] | None = None) -> Any:
+def _comment_step(
+    survey: Survey,
+    response: Response,
+    locale: str,
+    token: str,
+    origin: str | None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    data: dict[str, Any] | None = None,
+) -> Any:
     data = data or {}
     edit = edit_token(current_app.config["SECRET_KEY"], response)
     context = comment_step_context(
-        survey, response, locale, action=url_for("public.widget_comment", key=survey.public_key, token=edit),
-        hidden=_hidden(token, locale, origin), skip_url="", error=error,
+        survey,
+        response,
+        locale,
+        action=url_for("public.widget_comment", key=survey.public_key, token=edit),
+        hidden=_hidden(token, locale, origin),
+        skip_url="",
+        error=error,
         comment=data.get("comment") if isinstance(data.get("comment"), str) else None,
-        email=str(data.get("email") or ""))
-    return _framed(page_or_fragment("public/widget.html", "public/_comment_step.html", status=status,
-                                    step="comment", **context, **_widget_context(survey, token, origin)), survey)
+        email=str(data.get("email") or ""),
+    )
+    return _framed(
+        page_or_fragment(
+            "public/widget.html",
+            "public/_comment_step.html",
+            status=status,
+            step="comment",
+            **context,
+            **_widget_context(survey, token, origin),
+        ),
+        survey,
+    )
 
 
 def _thanks(survey: Survey, locale: str, token: str, origin: str | None) -> Any:
-    return _framed(page_or_fragment("public/widget.html", "public/_thanks_step.html", step="thanks", survey=survey,
-                                    locale=locale, **_widget_context(survey, token, origin)), survey)
+    return _framed(
+        page_or_fragment(
+            "public/widget.html",
+            "public/_thanks_step.html",
+            step="thanks",
+            survey=survey,
+            locale=locale,
+            **_widget_context(survey, token, origin),
+        ),
+        survey,
+    )
 
 
 def _framed(resp: Any, survey: Survey | None) -> Any:
     """Only the survey's allowed origins may frame widget responses; everything else keeps 'none'."""
     origins = " ".join((survey.allowed_origins or []) if survey is not None else []) or "'none'"
-    resp.headers["Content-Security-Policy"] = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {origins}")
+    resp.headers["Content-Security-Policy"] = CSP.replace(
+        "frame-ancestors 'none'", f"frame-ancestors {origins}"
+    )
     return resp
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, make_response, render_template, request
 from flask_login import current_user
 
-from survey.models import RecoveryTask
+from survey.models import RecoveryTask, User
 from survey.services.recovery import visible_task
 from webapp.extensions import db, htmx
 
@@ -46,6 +46,11 @@ def fragment(template: str, **context: Any) -> Any:
     resp = make_response(render_template(template, **context))
     resp.vary.add("HX-Request")
     return resp
+
+
+def me() -> User:
+    """The signed-in user itself (not Flask-Login's proxy), safe to store on relationships."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def task_or_404(task_id: int) -> RecoveryTask:

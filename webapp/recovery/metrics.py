@@ -41,7 +41,7 @@ def charts_for(by_csm: list[Stats], by_cause: list[Stats], weeks: list[dict[str,
         "weekly": _chart("bar", "Tasks opened and resolved per week", [str(w["week"]) for w in weeks], [
             {"label": "Opened", "data": [w["opened"] for w in weeks]},
             {"label": "Resolved", "data": [w["resolved"] for w in weeks]},
-        ], yMin=0),
+        ], yMin=0, integer=True),
     }
 
 

@@ -30,7 +30,7 @@ from survey.services.recovery_workflow import STATUS_LABELS, WorkflowError, assi
 from webapp.auth import roles_required
 from webapp.extensions import db
 from webapp.recovery import bp
-from webapp.recovery.common import fragment, htmx_target, safe_next, settings, task_or_404, wants_fragment
+from webapp.recovery.common import fragment, me, htmx_target, safe_next, settings, task_or_404, wants_fragment
 
 
 def _filters_from(args: Any) -> QueueFilters:
@@ -60,7 +60,7 @@ def queue() -> Any:
                       due_soon_hours=s.due_soon_hours)
     context = {**_context(filters), "queue": data, "here": request.full_path.rstrip("?")}
     if wants_fragment("queue-results"):
-        return fragment("recovery/_queue_results.html", **context)
+        return fragment("recovery/_queue_results.html", oob_tabs=True, **context)  # tab links keep the new filters
     resp = make_response(render_template("recovery/queue.html", **context))
     resp.vary.add("HX-Request")
     return resp
@@ -116,7 +116,7 @@ def claim_task(task_id: int) -> Any:
     """Take an unassigned task."""
 
     def act(task: RecoveryTask) -> str:
-        claim(db.session, task, current_user, utcnow())
+        claim(db.session, task, me(), utcnow())
         return f"You claimed {_name(task)}."
 
     return _row_action(task_id, act)
@@ -132,7 +132,7 @@ def assign_task(task_id: int) -> Any:
         abort(400, description="Choose a colleague from the list.")
 
     def act(task: RecoveryTask) -> str:
-        assign(db.session, task, assignee, current_user, utcnow())
+        assign(db.session, task, assignee, me(), utcnow())
         return f"{_name(task)} is now {'with ' + assignee.name if assignee else 'unassigned'}."
 
     return _row_action(task_id, act)
@@ -145,7 +145,7 @@ def change_status(task_id: int) -> Any:
     status = request.form.get("status", "")
 
     def act(task: RecoveryTask) -> str:
-        set_status(db.session, task, status, current_user, utcnow())
+        set_status(db.session, task, status, me(), utcnow())
         return f"{_name(task)} is now {STATUS_LABELS.get(status, status).lower()}."
 
     return _row_action(task_id, act)

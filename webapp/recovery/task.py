@@ -27,7 +27,7 @@ from survey.services.recovery_workflow import (
 from webapp.auth import roles_required
 from webapp.extensions import db
 from webapp.recovery import bp
-from webapp.recovery.common import fragment, settings, task_or_404, wants_fragment
+from webapp.recovery.common import fragment, me, settings, task_or_404, wants_fragment
 from workers import enqueue
 
 
@@ -37,7 +37,7 @@ def _context(task: RecoveryTask, *, message: str | None = None, error: tuple[str
     now = utcnow()
     s = settings()
     page = task_page(db.session, current_user, task, now.date())
-    subject, body = reply_draft(task, page.verbatims, current_user, product_name(db.session, task))
+    subject, body = reply_draft(task, page.verbatims, me(), product_name(db.session, task))
     kept = kept or {}
     return {
         "page": page, "task": task, "now": now, "message": message, "error": error or (None, None),
@@ -96,7 +96,7 @@ def note(task_id: int) -> Any:
     """Add a note to the timeline."""
 
     def act(task: RecoveryTask) -> str:
-        add_note(db.session, task, request.form.get("note", ""), current_user, utcnow())
+        add_note(db.session, task, request.form.get("note", ""), me(), utcnow())
         return "Note added to the timeline."
 
     return _task_action(task_id, "note", act)
@@ -110,7 +110,7 @@ def reply(task_id: int) -> Any:
 
     def act(task: RecoveryTask) -> str:
         email, event = send_reply(db.session, task, request.form.get("subject", ""), request.form.get("body", ""),
-                                  current_user, utcnow(), token=request.form.get("token", ""))
+                                  me(), utcnow(), token=request.form.get("token", ""))
         queued.append(email.id)
         return f"Reply to {email.to_email} is on its way." if event else "That reply was already sent."
 
@@ -128,7 +128,7 @@ def close_task(task_id: int) -> Any:
 
     def act(task: RecoveryTask) -> str:
         close(db.session, task, status, request.form.get("outcome_code", ""), request.form.get("close_note", ""),
-              current_user, utcnow(), settings().followup_days)
+              me(), utcnow(), settings().followup_days)
         if task.followup_due_at:
             return f"Resolved. A follow-up survey goes to the customer on {task.followup_due_at:%d %b %Y}."
         return "Task closed." if status != "resolved" else "Resolved."
@@ -146,7 +146,7 @@ def correction(task_id: int, verbatim_id: int) -> Any:
 
     def act(task: RecoveryTask) -> str:
         event = correct(db.session, task, verbatim, request.form.getlist("categories"),
-                        request.form.get("sentiment", ""), current_user, utcnow())
+                        request.form.get("sentiment", ""), me(), utcnow())
         return "Correction saved; the engine will learn from it." if event else "Nothing changed."
 
     return _task_action(task_id, f"verbatim-{verbatim_id}", act)

@@ -14,7 +14,15 @@ from survey.models.surveys import ASK_CHANNELS, PROGRAMMES, SURVEY_KINDS, SURVEY
 from survey.services.audit import record
 from survey.services.fatigue import may_ask
 from survey.services.outbox import by_event, outbox_page, status_counts
-from survey.services.programmes import ARR_BANDS, SegmentError, parse_segment, preview, segment_choices, segment_contacts
+from survey.services.programmes import (
+    ARR_BANDS,
+    SegmentError,
+    parse_segment,
+    preview,
+    segment_choices,
+    segment_contacts,
+)
+from survey.services.responses import EMAIL_RE
 from survey.services.surveys import (
     LANGUAGES,
     TEXT_KEYS,
@@ -27,7 +35,6 @@ from survey.services.surveys import (
     parse_survey_form,
     surveys_for_admin,
 )
-from survey.services.responses import EMAIL_RE
 from webapp.api import token_required
 from webapp.auth import roles_required
 from webapp.extensions import csrf, db
@@ -40,15 +47,24 @@ csrf.exempt(api_bp)  # bearer tokens, not cookies
 
 admin_only = roles_required()  # no extra roles: only admins pass
 
-# Email preview: the stored HTML uses inline styles (as emails must); it runs in a sandboxed frame on our pages.
+# Email preview: the stored HTML uses inline styles (as emails must); it runs in a sandboxed frame here.
 EMAIL_PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
 
-def _form_context(survey: Survey | None, errors: dict[str, str] | None = None,
-                  form: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"survey": survey, "errors": errors or {}, "form": form, "kinds": SURVEY_KINDS,
-            "statuses": SURVEY_STATUSES, "channels": ASK_CHANNELS, "programmes": PROGRAMMES,
-            "languages": LANGUAGES, "text_keys": TEXT_KEYS}
+def _form_context(
+    survey: Survey | None, errors: dict[str, str] | None = None, form: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "survey": survey,
+        "errors": errors or {},
+        "form": form,
+        "kinds": SURVEY_KINDS,
+        "statuses": SURVEY_STATUSES,
+        "channels": ASK_CHANNELS,
+        "programmes": PROGRAMMES,
+        "languages": LANGUAGES,
+        "text_keys": TEXT_KEYS,
+    }
 
 
 def _survey_or_404(survey_id: int) -> Survey:
@@ -62,7 +78,11 @@ def _survey_or_404(survey_id: int) -> Survey:
 @admin_only
 def surveys() -> Any:
     """Every survey with its status, channels and answer count."""
-    counts = dict(db.session.execute(select(Response.survey_id, func.count(Response.id)).group_by(Response.survey_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(Response.survey_id, func.count(Response.id)).group_by(Response.survey_id)
+        ).all()
+    )
     return render_template("surveys_admin/list.html", surveys=surveys_for_admin(db.session), counts=counts)
 
 
@@ -76,9 +96,17 @@ def new_survey() -> Any:
         settings = parse_survey_form(request.form, request.form.getlist, creating=True)
         survey = create_survey(db.session, settings)
     except SurveyFormError as exc:
-        return render_template("surveys_admin/form.html", **_form_context(None, exc.errors, request.form)), 400
-    record(db.session, "survey.create", actor=current_user, target_type="survey", target_id=survey.id,
-           ip=request.remote_addr)
+        return render_template(
+            "surveys_admin/form.html", **_form_context(None, exc.errors, request.form)
+        ), 400
+    record(
+        db.session,
+        "survey.create",
+        actor=current_user,
+        target_type="survey",
+        target_id=survey.id,
+        ip=request.remote_addr,
+    )
     db.session.commit()
     flash(f"Survey “{survey.name}” created.", "info")
     return redirect(url_for("surveys_admin.survey_detail", survey_id=survey.id), code=303)
@@ -94,10 +122,18 @@ def edit_survey(survey_id: int) -> Any:
     try:
         settings = parse_survey_form(request.form, request.form.getlist, creating=False)
     except SurveyFormError as exc:
-        return render_template("surveys_admin/form.html", **_form_context(survey, exc.errors, request.form)), 400
+        return render_template(
+            "surveys_admin/form.html", **_form_context(survey, exc.errors, request.form)
+        ), 400
     apply_settings(survey, settings)
-    record(db.session, "survey.update", actor=current_user, target_type="survey", target_id=survey.id,
-           ip=request.remote_addr)
+    record(
+        db.session,
+        "survey.update",
+        actor=current_user,
+        target_type="survey",
+        target_id=survey.id,
+        ip=request.remote_addr,
+    )
     db.session.commit()
     flash("Survey saved.", "info")
     return redirect(url_for("surveys_admin.survey_detail", survey_id=survey.id), code=303)
@@ -109,17 +145,32 @@ def survey_detail(survey_id: int) -> Any:
     """Links, embed snippet with identity signing, bulk send to a segment, recent emails."""
     survey = _survey_or_404(survey_id)
     plans, owners = segment_choices(db.session)
-    by_channel = dict(db.session.execute(
-        select(Response.channel, func.count(Response.id)).where(Response.survey_id == survey.id)
-        .group_by(Response.channel)).all())
-    recent = db.session.scalars(select(OutboxEmail).where(OutboxEmail.survey_id == survey.id)
-                                .order_by(OutboxEmail.id.desc()).limit(10)).all()
+    by_channel = dict(
+        db.session.execute(
+            select(Response.channel, func.count(Response.id))
+            .where(Response.survey_id == survey.id)
+            .group_by(Response.channel)
+        ).all()
+    )
+    recent = db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.survey_id == survey.id)
+        .order_by(OutboxEmail.id.desc())
+        .limit(10)
+    ).all()
     example_signature = identity_signature(survey.widget_secret or "", "jane@customer.example")
-    return render_template("surveys_admin/detail.html", survey=survey, plans=plans, owners=owners,
-                           arr_bands=ARR_BANDS, by_channel=by_channel, recent=recent,
-                           example_signature=example_signature, base_url=public_base_url(),
-                           segment_counts=preview(db.session, parse_segment(None, None, None),
-                                                  _fatigue_days()))
+    return render_template(
+        "surveys_admin/detail.html",
+        survey=survey,
+        plans=plans,
+        owners=owners,
+        arr_bands=ARR_BANDS,
+        by_channel=by_channel,
+        recent=recent,
+        example_signature=example_signature,
+        base_url=public_base_url(),
+        segment_counts=preview(db.session, parse_segment(None, None, None), _fatigue_days()),
+    )
 
 
 @bp.post("/surveys/<int:survey_id>/secret")
@@ -128,8 +179,14 @@ def rotate_secret(survey_id: int) -> Any:
     """Replace the widget secret (after a leak); signatures made with the old one stop working at once."""
     survey = _survey_or_404(survey_id)
     survey.widget_secret = new_widget_secret()
-    record(db.session, "survey.rotate_secret", actor=current_user, target_type="survey", target_id=survey.id,
-           ip=request.remote_addr)
+    record(
+        db.session,
+        "survey.rotate_secret",
+        actor=current_user,
+        target_type="survey",
+        target_id=survey.id,
+        ip=request.remote_addr,
+    )
     db.session.commit()
     flash("New widget secret generated: update it on your servers.", "info")
     return redirect(url_for("surveys_admin.survey_detail", survey_id=survey.id), code=303)
@@ -141,12 +198,21 @@ def segment_preview(survey_id: int) -> Any:
     """How many contacts the chosen segment holds and how many may be asked now (htmx fragment)."""
     survey = _survey_or_404(survey_id)
     try:
-        segment = parse_segment(request.args.get("plan"), request.args.get("arr_band"), request.args.get("owner"))
+        segment = parse_segment(
+            request.args.get("plan"), request.args.get("arr_band"), request.args.get("owner")
+        )
     except SegmentError as exc:
-        return render_template("surveys_admin/_segment_preview.html", error=str(exc), counts=None,
-                               survey=survey), 400
-    resp = make_response(render_template("surveys_admin/_segment_preview.html", error=None, survey=survey,
-                                         counts=preview(db.session, segment, _fatigue_days())))
+        return render_template(
+            "surveys_admin/_segment_preview.html", error=str(exc), counts=None, survey=survey
+        ), 400
+    resp = make_response(
+        render_template(
+            "surveys_admin/_segment_preview.html",
+            error=None,
+            survey=survey,
+            counts=preview(db.session, segment, _fatigue_days()),
+        )
+    )
     resp.vary.add("HX-Request")
     return resp
 
@@ -160,7 +226,9 @@ def bulk_send(survey_id: int) -> Any:
         flash("Only an active survey with the email channel switched on can be sent.", "error")
         return redirect(url_for("surveys_admin.survey_detail", survey_id=survey.id), code=303)
     try:
-        segment = parse_segment(request.form.get("plan"), request.form.get("arr_band"), request.form.get("owner"))
+        segment = parse_segment(
+            request.form.get("plan"), request.form.get("arr_band"), request.form.get("owner")
+        )
     except SegmentError as exc:
         flash(str(exc), "error")
         return redirect(url_for("surveys_admin.survey_detail", survey_id=survey.id), code=303)
@@ -173,14 +241,29 @@ def bulk_send(survey_id: int) -> Any:
             skipped += 1
         else:
             queued.append(email.id)
-    record(db.session, "survey.bulk_send", actor=current_user, target_type="survey", target_id=survey.id,
-           ip=request.remote_addr, details={"plan": segment.plan, "arr_band": segment.arr_band,
-                                            "owner_id": segment.owner_id, "queued": len(queued), "skipped": skipped})
+    record(
+        db.session,
+        "survey.bulk_send",
+        actor=current_user,
+        target_type="survey",
+        target_id=survey.id,
+        ip=request.remote_addr,
+        details={
+            "plan": segment.plan,
+            "arr_band": segment.arr_band,
+            "owner_id": segment.owner_id,
+            "queued": len(queued),
+            "skipped": skipped,
+        },
+    )
     db.session.commit()
     for outbox_id in queued:
         enqueue_send_email(outbox_id)
-    flash(f"{len(queued)} survey emails queued; {skipped} contacts skipped "
-          f"(asked in the last {_fatigue_days()} days or unsubscribed).", "info")
+    flash(
+        f"{len(queued)} survey emails queued; {skipped} contacts skipped "
+        f"(asked in the last {_fatigue_days()} days or unsubscribed).",
+        "info",
+    )
     return redirect(url_for("surveys_admin.survey_detail", survey_id=survey.id), code=303)
 
 
@@ -197,9 +280,15 @@ def outbox() -> Any:
     rows, has_more = outbox_page(db.session, int(page), status=status)
     from flask import current_app
 
-    return render_template("surveys_admin/outbox.html", rows=rows, has_more=has_more, page=int(page),
-                           status=status, counts=status_counts(db.session),
-                           smtp_host=current_app.config.get("SMTP_HOST"))
+    return render_template(
+        "surveys_admin/outbox.html",
+        rows=rows,
+        has_more=has_more,
+        page=int(page),
+        status=status,
+        counts=status_counts(db.session),
+        smtp_host=current_app.config.get("SMTP_HOST"),
+    )
 
 
 @bp.get("/outbox/<int:email_id>")
@@ -236,7 +325,7 @@ def _fatigue_days() -> int:
 @api_bp.post("/surveys/<key>/triggers")
 @token_required("csm")
 def trigger_survey(key: str) -> Any:
-    """An event elsewhere (ticket closed, onboarding done) asks a contact this survey by email, once per event."""
+    """An event elsewhere (ticket closed, onboarding done) emails a contact this survey, once per event."""
     survey = db.session.scalar(select(Survey).where(Survey.public_key == key)) if len(key) <= 64 else None
     if survey is None:
         return jsonify(error=f"There is no survey with the key {key!r}."), 404
@@ -249,13 +338,18 @@ def trigger_survey(key: str) -> Any:
     event = str(data.get("event") or "").strip()
     event_id = str(data.get("event_id") or "").strip()
     if not event or len(event) > 60 or not event_id or len(event_id) > 120:
-        return jsonify(error="event (up to 60 characters) and event_id (up to 120) are required; event_id makes a "
-                             "repeated delivery of the same event send nothing twice.", field="event_id"), 400
+        return jsonify(
+            error="event (up to 60 characters) and event_id (up to 120) are required; event_id makes a "
+            "repeated delivery of the same event send nothing twice.",
+            field="event_id",
+        ), 400
     if survey.status != "active":
         return jsonify(error=f"The survey is {survey.status}; only an active survey can be triggered."), 409
     if survey.programme != "transactional" or "email" not in (survey.channels or []):
-        return jsonify(error="This survey is not a transactional programme with the email channel on; change it "
-                             "in the survey settings."), 409
+        return jsonify(
+            error="This survey is not a transactional programme with the email channel on; change it "
+            "in the survey settings."
+        ), 409
     event_key = f"{survey.id}:{event}:{event_id}"
     existing = by_event(db.session, event_key)
     if existing is not None:
@@ -266,8 +360,9 @@ def trigger_survey(key: str) -> Any:
         db.session.commit()
         reason = "unsubscribed" if contact.unsubscribed else "asked_recently"
         return jsonify(status="suppressed", reason=reason, contact_id=contact.id), 200
-    outbox_email = queue_survey_email(db.session, survey, contact, trigger="event", base_url=public_base_url(),
-                                      event_key=event_key)
+    outbox_email = queue_survey_email(
+        db.session, survey, contact, trigger="event", base_url=public_base_url(), event_key=event_key
+    )
     if outbox_email is None:  # lost a race with another ask
         db.session.commit()
         return jsonify(status="suppressed", reason="asked_recently", contact_id=contact.id), 200

@@ -1,7 +1,7 @@
 /* Feedloop charts: draws every <canvas data-chart="ID"> from the JSON block <script type="application/json" id="ID">.
  *
  * Spec: {type: "bar"|"line", title, labels: [...], datasets: [{label, data: [...]}],
- *        yMin?, yMax?, unit?: "%", horizontal?: true}
+ *        yMin?, yMax?, unit?: "%", horizontal?: true, integer?: true (counts: whole-number ticks)}
  * Readable without colour: bars get patterns (solid, stripes, dots, cross-hatch) and value labels, lines get
  * dashes and point shapes; pages keep a table of the same numbers next to each chart.
  * Chart.js is loaded on first use from this script's data-chartjs attribute (so hx-boost navigation works),
@@ -76,6 +76,7 @@
     if (spec.yMin !== undefined) { valueAxis.suggestedMin = spec.yMin; }
     if (spec.yMax !== undefined) { valueAxis.suggestedMax = spec.yMax; }
     if (spec.unit) { valueAxis.ticks.callback = function (v) { return v + spec.unit; }; }
+    if (spec.integer) { valueAxis.ticks.precision = 0; }
     var labelAxis = { grid: { display: false }, ticks: { color: "#374151", autoSkip: true, maxRotation: 0 } };
     var horizontal = !!spec.horizontal;
     return {
