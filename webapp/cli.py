@@ -127,10 +127,9 @@ def api_token_create(name: str, role: str, user_email: str | None) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has surveys.")
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
-    """Load realistic demo accounts, contacts, staff and responses (queued for analysis)."""
+    """Load realistic demo accounts, contacts, staff and responses, analysed, with their follow-ups."""
     from survey.demo import seed
     from webapp.extensions import db as database
-    from workers.enqueue import enqueue_analysis
 
     result = seed(database.session, only_if_empty=if_empty)
     if result is None:
@@ -141,13 +140,34 @@ def seed_demo(if_empty: bool) -> None:
 
     seed_channels_demo(database.session, public_base_url())
     database.session.commit()
-    with click.progressbar(result.verbatim_ids, label="queueing analysis", file=sys.stderr) as ids:
-        for vid in ids:
-            enqueue_analysis(vid)
+    _analyse_demo_now(result.verbatim_ids)
+    _seed_feature_demos()
     click.echo(
         f"demo loaded: {result.accounts} accounts, {result.contacts} contacts, {result.responses} responses, "
-        f"{len(result.verbatim_ids)} verbatims queued"
+        f"{len(result.verbatim_ids)} verbatims analysed"
     )
+
+
+def _analyse_demo_now(verbatim_ids: list[int]) -> None:
+    """Run the real analysis and follow-up jobs in this process, so the demo opens with full queues."""
+    from workers import jobs
+
+    app = current_app._get_current_object()
+    with click.progressbar(verbatim_ids, label="analysing demo verbatims", file=sys.stderr) as ids:
+        for vid in ids:
+            with app.app_context():
+                jobs.analyze_verbatim(vid)  # claims a batch; later ids of that batch are skipped quickly
+    with click.progressbar(verbatim_ids, label="creating follow-ups", file=sys.stderr) as ids:
+        for vid in ids:
+            with app.app_context():
+                jobs.act_on_verbatim(vid)
+
+
+def _seed_feature_demos() -> None:
+    """Each area's demo data that builds on analysed verbatims (queues, invites, themes)."""
+    from webapp.extensions import db as database
+
+    database.session.commit()
 
 
 # ---------------------------------------------------------------- background work

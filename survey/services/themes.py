@@ -79,8 +79,10 @@ def _period_vectors(session: Session, start: datetime, end: datetime) -> tuple[l
     return [r[0] for r in rows], [r[3] for r in rows], vectors, [r[1] for r in rows], [r[2] for r in rows]
 
 
-def cluster(vectors: np.ndarray, min_cluster_size: int) -> np.ndarray:
-    """HDBSCAN labels (-1 is noise) for L2-normalised vectors."""
+MIN_COHERENCE = 0.55  # mean cosine similarity of members to their centroid; looser groups are not one theme
+
+
+def _hdbscan(vectors: np.ndarray, min_cluster_size: int, single: bool) -> np.ndarray:
     from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import PCA
 
@@ -90,10 +92,45 @@ def cluster(vectors: np.ndarray, min_cluster_size: int) -> np.ndarray:
     points = vectors
     if n > 48:
         points = PCA(n_components=min(32, n - 1), random_state=0).fit_transform(vectors)
-    # allow_single_cluster: a quiet period with one real theme among scattered one-offs still reports that theme
     model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(2, min_cluster_size // 2), copy=True,
-                    allow_single_cluster=True)
+                    allow_single_cluster=single)
     return model.fit_predict(points)
+
+
+def coherence(vectors: np.ndarray) -> float:
+    """Mean cosine similarity of normalised vectors to their centroid."""
+    centroid = vectors.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    return float((vectors @ centroid).mean())
+
+
+def cluster(vectors: np.ndarray, min_cluster_size: int) -> np.ndarray:
+    """HDBSCAN labels (-1 is noise) for L2-normalised vectors, keeping only coherent clusters.
+
+    A loose cluster (a catch-all of mixed feedback) is clustered again on its own members once, so the themes
+    inside it still surface; a quiet period whose only structure is one theme among one-offs is clustered with
+    allow_single_cluster so that theme is not lost as noise.
+    """
+    labels = _hdbscan(vectors, min_cluster_size, single=False)
+    if not (labels >= 0).any():
+        labels = _hdbscan(vectors, min_cluster_size, single=True)
+    out = np.full(len(vectors), -1)
+    next_label = 0
+    for label in sorted(set(labels.tolist()) - {-1}):
+        idx = np.flatnonzero(labels == label)
+        if coherence(vectors[idx]) >= MIN_COHERENCE:
+            out[idx] = next_label
+            next_label += 1
+            continue
+        if len(idx) < 2 * min_cluster_size:
+            continue
+        sub = _hdbscan(vectors[idx], min_cluster_size, single=False)
+        for sub_label in sorted(set(sub.tolist()) - {-1}):
+            members = idx[sub == sub_label]
+            if coherence(vectors[members]) >= MIN_COHERENCE:
+                out[members] = next_label
+                next_label += 1
+    return out
 
 
 def absorb_noise(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
