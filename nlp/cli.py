@@ -7,11 +7,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from nlp.evaluate import DataFileError, Row
+from nlp.errors import DataFileError
+
+if TYPE_CHECKING:
+    from nlp.evaluate import Row
 
 
 class InputError(click.ClickException):
@@ -48,7 +51,7 @@ def _load_engine() -> Any:
     return _ENGINES[key]
 
 
-def _rows(path: str, labelled: bool) -> list[Row]:
+def _rows(path: str, labelled: bool) -> list["Row"]:
     """Read a JSONL file or stop with a clear message."""
     from nlp.evaluate import read_jsonl
 
@@ -58,7 +61,7 @@ def _rows(path: str, labelled: bool) -> list[Row]:
         raise InputError(str(exc)) from None
 
 
-def _analyze(engine: Any, rows: Sequence[Row], label: str) -> list[dict[str, Any]]:
+def _analyze(engine: Any, rows: Sequence["Row"], label: str) -> list[dict[str, Any]]:
     """Analyse rows in batches with a progress bar, returning output records."""
     from nlp.evaluate import prediction_record
 
@@ -72,7 +75,7 @@ def _analyze(engine: Any, rows: Sequence[Row], label: str) -> list[dict[str, Any
     return out
 
 
-def _train(engine: Any, rows: Sequence[Row]) -> Any:
+def _train(engine: Any, rows: Sequence["Row"]) -> Any:
     """Learn rows as human corrections and return an engine using the trained model."""
     from nlp.training import train
 

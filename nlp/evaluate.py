@@ -10,16 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from nlp.errors import DataFileError
 from nlp.features import CHANNELS, SENTIMENTS
 from nlp.training import LabelledExample
 from nlp.types import PRAISE_TARGETS, VerbatimAnalysis, VerbatimInput
 
 SUMMARY_KEYS = ("categories_macro_f1", "categories_micro_f1", "sentiment_accuracy", "sentiment_macro_f1",
                 "praise_f1", "praise_target_macro_f1", "referral_f1", "churn_f1", "people_f1")
-
-
-class DataFileError(ValueError):
-    """A labelled or input file is missing or malformed (the message names the line)."""
 
 
 @dataclass

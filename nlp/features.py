@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nlp.rules import DocRules
+if TYPE_CHECKING:
+    from nlp.rules import DocRules
 
 CHANNELS = ("nps", "feedback_form", "support_ticket", "email_to_csm", "review_site")
 SENTIMENTS = ("positive", "negative", "neutral", "mixed")

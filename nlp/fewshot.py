@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nlp.encoder import Encoder
-from nlp.evaluate import DataFileError
+from nlp.errors import DataFileError
 
 LabelledTexts = tuple[list[str], list[str]]
 

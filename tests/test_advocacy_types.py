@@ -144,3 +144,23 @@ def test_praise_is_cut_from_the_complaint_around_it() -> None:
     )
     [(start, end)] = praise_spans(analysis, text)
     assert text[start:end] == "Casey has been fantastic."
+
+
+def test_a_turn_after_praise_is_not_quoted_as_praise() -> None:
+    """'Good value... but setting up needs a degree': only the praise before the 'but' is quoted."""
+    from survey.models import Analysis, Verbatim
+    from survey.services.advocacy import praise_quote
+
+    text = "Good value for a team our size... but setting up a metric feels like it needs a degree."
+    cut = text.index("but")
+    analysis = Analysis(
+        praise=True,
+        clauses=[
+            {"start": 0, "end": cut - 1, "text": text[: cut - 1], "polarity": "positive",
+             "praise_targets": ["product"]},
+            {"start": cut, "end": len(text), "text": text[cut:], "polarity": "positive",
+             "praise_targets": ["product"]},
+        ],
+        evidence={"praise": [{"start": 0, "end": 10, "text": "Good value"}]},
+    )
+    assert praise_quote(Verbatim(text=text), analysis) == "Good value for a team our size..."

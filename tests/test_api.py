@@ -86,7 +86,7 @@ def test_ingest_is_idempotent_and_analysed(client: Any, db_session: Any, run_wor
 @pytest.mark.parametrize(
     ("body", "needle"),
     [({"verbatims": []}, "verbatims"), ({"verbatims": [{"source": "fax", "external_id": "1", "text": "x"}]}, "source"),
-     ({"verbatims": [{"source": "note", "external_id": "1", "text": "   "}]}, "blank"),
+     ({"verbatims": [{"source": "note", "external_id": "1", "text": "   "}]}, "text"),
      ({"verbatims": [{"source": "note", "external_id": "1", "text": "ok", "extra": 1}]}, "extra")],
 )
 def test_ingest_validation_errors_are_specific(client: Any, db_session: Any, body: dict[str, Any], needle: str) -> None:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
@@ -64,8 +64,14 @@ def init_app(app: Flask) -> None:
         headers = {"Retry-After": "60"} if status == 429 else None
         return _render(status, message, headers)
 
+    @app.errorhandler(DataError)
+    def value_out_of_range(exc: Exception) -> Any:
+        _rollback()
+        log.warning("value refused by the database: %s", exc)
+        return _render(400, "A value is out of the range the database can store.")
+
     @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
+    @app.errorhandler(InterfaceError)
     def database_unavailable(exc: Exception) -> Any:
         _rollback()
         log.warning("database unavailable: %s", exc)

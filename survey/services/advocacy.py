@@ -416,11 +416,15 @@ def praise_spans(analysis: Analysis | None, text: str) -> list[tuple[int, int]]:
     if analysis is None:
         return []
     cues = [(int(e["start"]), int(e["end"])) for e in (analysis.evidence or {}).get("praise", [])]
-    spans = [
-        _praising_part(text, int(c["start"]), int(c["end"]), cues)
-        for c in analysis.clauses or []
-        if c.get("praise_targets") and c.get("polarity") == "positive"
-    ]
+    spans = []
+    previous_praised = False
+    for clause in analysis.clauses or []:
+        praised = bool(clause.get("praise_targets")) and clause.get("polarity") == "positive"
+        opens_with_contrast = _CONTRAST.match(str(clause.get("text", ""))) is not None
+        if praised and not (previous_praised and opens_with_contrast):
+            # "Good value... but setting up feels like it needs a degree": a turn after praise is no praise
+            spans.append(_praising_part(text, int(clause["start"]), int(clause["end"]), cues))
+        previous_praised = praised and not (previous_praised and opens_with_contrast)
     if not spans:
         spans = cues
     spans = sorted((s, e) for s, e in spans if 0 <= s < e <= len(text))
@@ -437,14 +441,14 @@ _CONTRAST = re.compile(r"[\s,;.…-]*\b(?:but|however|though|although|except|yet
 
 
 def _praising_part(text: str, start: int, end: int, cues: list[tuple[int, int]]) -> tuple[int, int]:
-    """A clause cut at 'but', 'however'...: only the side holding the praise cue, so no complaint is quoted back."""
+    """A clause cut at 'but', 'however'...: the side holding the praise cue, so no complaint is quoted."""
     cuts = [start]
     for match in _CONTRAST.finditer(text, start, end):
         cuts.append(match.start())
         cuts.append(match.end())
     cuts.append(end)
     pieces = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2) if cuts[i] < cuts[i + 1]]
-    if len(pieces) == 1:
+    if not pieces:
         return start, end
     chosen = [p for p in pieces if any(p[0] <= cs < p[1] for cs, _ce in cues)] or pieces[:1]
     s, e = chosen[0][0], chosen[-1][1]
@@ -469,12 +473,14 @@ def quote_pieces(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, boo
 
 def praise_quote(verbatim: Verbatim, analysis: Analysis | None, limit: int = 280) -> str:
     """The customer's own kind words, without the complaint around them, trimmed at a word boundary."""
-    spans = praise_spans(analysis, verbatim.text)
-    quote = (
-        " ".join(verbatim.text[s:e].strip() for s, e in spans)
-        if spans and analysis and any(c.get("praise_targets") for c in analysis.clauses or [])
-        else verbatim.text
-    )
+    text = verbatim.text
+    spans = praise_spans(analysis, text)
+    if not (spans and analysis and analysis.praise) and analysis is not None:
+        # no praise, but a recommendation: quote the sentences that carry it
+        hits = [(int(e["start"]), int(e["end"])) for e in (analysis.evidence or {}).get("referral", [])]
+        spans = [(int(c["start"]), int(c["end"])) for c in analysis.clauses or []
+                 if any(int(c["start"]) <= hs < int(c["end"]) for hs, _he in hits)]
+    quote = " ".join(text[s:e].strip() for s, e in spans) if spans else text
     quote = " ".join(quote.split())
     if len(quote) <= limit:
         return quote

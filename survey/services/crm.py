@@ -92,9 +92,14 @@ def upsert_contacts(session: Session, rows: Sequence[ContactData]) -> UpsertRepo
             if account_id is None:
                 raise CrmError(f"contact {row.external_id}: unknown account {row.account_external_id}")
         email = row.email.strip().lower()
-        contact = session.scalar(select(Contact).where(Contact.external_id == row.external_id))
-        if contact is None:
-            contact = session.scalar(select(Contact).where(Contact.email == email))
+        with session.no_autoflush:
+            contact = session.scalar(select(Contact).where(Contact.external_id == row.external_id))
+            if contact is None:
+                contact = session.scalar(select(Contact).where(Contact.email == email))
+        with session.no_autoflush:
+            owner = session.scalar(select(Contact.id).where(Contact.email == email))
+        if contact is not None and owner is not None and owner != contact.id:
+            raise CrmError(f"contact {row.external_id}: email {email} already belongs to another contact")
         values: dict[str, Any] = {k: getattr(row, k) for k in CONTACT_FIELDS}
         values["email"] = email
         values["account_id"] = account_id

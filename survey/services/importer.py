@@ -155,8 +155,8 @@ def _account_row(row: dict[str, str], ctx: _Context) -> AccountData:
         arr = int(float(arr_text)) if arr_text else 0
     except ValueError:
         raise ValueError(f"arr must be a number (got {row['arr']!r})") from None
-    if arr < 0:
-        raise ValueError("arr must not be negative")
+    if not 0 <= arr <= 2_000_000_000:
+        raise ValueError("arr must be between 0 and 2,000,000,000")
     owner = row.get("owner_email") or None
     if owner and owner.lower() not in ctx.staff:
         raise ValueError(f"owner_email {owner} is not a Feedloop user")

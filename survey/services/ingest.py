@@ -14,6 +14,16 @@ from survey.models import Account, Contact, Verbatim
 INGEST_SOURCES = ("support_ticket", "email", "review", "note", "import")
 
 
+# Whitespace as JSON Schema's (ECMAScript) \s defines it, so the API's schema and this check agree.
+BLANK = frozenset("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+                  + "".join(chr(c) for c in range(0x2000, 0x200B)))
+
+
+def is_blank(text: str) -> bool:
+    """True when the text has nothing but whitespace."""
+    return all(ch in BLANK for ch in text)
+
+
 class IngestError(ValueError):
     """A verbatim that cannot be ingested, with the reason."""
 
@@ -45,8 +55,8 @@ def ingest_verbatims(session: Session, rows: Sequence[VerbatimData], max_chars: 
     for row in rows:
         if row.source not in INGEST_SOURCES:
             raise IngestError(f"{row.external_id}: source must be one of {', '.join(INGEST_SOURCES)}")
-        text = row.text.replace("\x00", "").strip()
-        if not text:
+        text = row.text.replace("\x00", "")
+        if is_blank(text):
             raise IngestError(f"{row.external_id}: text is empty")
         if len(text) > max_chars:
             raise IngestError(f"{row.external_id}: text is {len(text)} characters; the limit is {max_chars}")
@@ -63,7 +73,7 @@ def ingest_verbatims(session: Session, rows: Sequence[VerbatimData], max_chars: 
             if account_id is None:
                 raise IngestError(f"{row.external_id}: unknown account {row.account_external_id}")
         verbatim = Verbatim(
-            text=text,
+            text=text.strip(),
             source=row.source,
             external_id=row.external_id,
             contact_id=contact.id if contact else None,

@@ -97,15 +97,33 @@ def seed_recovery_demo(session: Session, now: datetime | None = None) -> None:
     if session.scalar(worked) is not None:
         return  # people (or an earlier run) already worked these tasks: leave their history alone
     rng = random.Random(5)
-    staff = {u.email: u for u in session.scalars(select(User))}
-    admin = staff.get("admin@example.com")
+    admin = session.scalar(select(User).where(User.email == "admin@example.com"))
     nps_survey = session.scalar(select(Survey).where(Survey.public_key == "demo-nps"))
     tasks = list(session.scalars(select(RecoveryTask).where(RecoveryTask.status.in_(OPEN_TASK_STATUSES))
                                  .order_by(RecoveryTask.id)))
-    for task in tasks:
-        for episode in _split(session, task):
-            _live(session, rng, episode, now, staff, admin, nps_survey)
+    episodes = [episode for task in tasks for episode in _split(session, task)]
+    untouched = _untouched(episodes, now)
+    for episode in episodes:
+        _live(session, rng, episode, now, admin, nps_survey, untouched=episode[0].id in untouched)
     session.flush()
+
+
+def _untouched(episodes: list[tuple[RecoveryTask, list[Verbatim]]], now: datetime) -> set[int]:
+    """Each CSM's newest open task is still new and their oldest is overdue, whatever the dice say."""
+    by_owner: dict[int, list[RecoveryTask]] = {}
+    for task, _group in episodes:
+        if task.open_key is None or task.owner is None:
+            continue
+        style = STYLES.get(task.owner.email, DEFAULT_STYLE)
+        if (now - task.created_at).days <= style.open_days:
+            by_owner.setdefault(task.owner.id, []).append(task)
+    picks: set[int] = set()
+    for tasks in by_owner.values():
+        tasks.sort(key=lambda t: t.created_at)
+        picks.add(tasks[-1].id)
+        if len(tasks) >= 3:
+            picks.add(tasks[0].id)
+    return picks
 
 
 def _split(session: Session, task: RecoveryTask) -> list[tuple[RecoveryTask, list[Verbatim]]]:
@@ -164,7 +182,7 @@ def _split(session: Session, task: RecoveryTask) -> list[tuple[RecoveryTask, lis
 
 
 def _live(session: Session, rng: random.Random, item: tuple[RecoveryTask, list[Verbatim]], now: datetime,
-          staff: dict[str, User], admin: User | None, survey: Survey | None) -> None:
+          admin: User | None, survey: Survey | None, *, untouched: bool = False) -> None:
     """Play out one episode up to `now`: closed long ago, recently resolved, or still being worked."""
     task, group = item
     is_last = task.open_key is not None
@@ -185,7 +203,7 @@ def _live(session: Session, rng: random.Random, item: tuple[RecoveryTask, list[V
         _close(session, rng, task, owner, style, words, now, survey)
         return
     # Recent, still open: the working queue.
-    neglected = rng.random() < style.neglect_odds
+    neglected = untouched or rng.random() < style.neglect_odds
     if neglected or age_days < 0.3:
         if task.due_at < now and task.priority == "high" and admin is not None:
             escalated = task.due_at + timedelta(minutes=5)

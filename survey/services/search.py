@@ -33,11 +33,11 @@ from survey.services.insights_facts import sync_state
 
 log = logging.getLogger(__name__)
 DIM = 384
-EXACT_LIMIT = 20_000  # filtered sets up to this size are searched exactly
+EXACT_LIMIT = 5_000  # filtered sets up to this size are searched exactly (7.5 MB of vectors)
 TAIL_LIMIT = 20_000  # newest not-yet-indexed embeddings searched exactly at query time
 KEYWORD_LIMIT = 300
 KEYWORD_WEIGHT = 0.15  # a full keyword match adds this much to a cosine similarity
-MIN_SIMILARITY = 0.25  # below this, a verbatim is shown only if it also matches a keyword
+MIN_SIMILARITY = 0.35  # below this, a verbatim is shown only if it also matches a keyword
 RESULT_LIMIT = 200
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -299,20 +299,32 @@ def vector_candidates(app: Flask, session: Session, f: InsightFilters, query: np
 
 def keyword_candidates(session: Session, f: InsightFilters, q: str,
                        limit: int = KEYWORD_LIMIT) -> dict[int, float]:
-    """Full-text matches of any of the words, filters applied: verbatim id -> relevance scaled to 0..1."""
+    """Full-text matches, filters applied: verbatim id -> relevance scaled to 0..1.
+
+    Every word must match first (selective, and the stronger signal); only when that finds little do verbatims
+    matching any of the words count, so a common word cannot make the database rank half the history.
+    """
     words = [w.lower() for w in _WORD.findall(q)][:12]
     if not words:
         return {}
+    found = _keyword_query(session, f, words, "and", limit)
+    if len(found) < 10 and len(words) > 1:
+        for vid, rank in _keyword_query(session, f, words, "or", limit).items():
+            found.setdefault(vid, rank * 0.5)  # a partial match counts for less
+    return found
+
+
+def _keyword_query(session: Session, f: InsightFilters, words: list[str], mode: str, limit: int) -> dict[int, float]:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         fts = table(SEARCH_TABLE, column("verbatim_id"), column("document"))
-        tsq = func.to_tsquery(literal_column("'english'"), " | ".join(words))
+        tsq = func.to_tsquery(literal_column("'english'"), (" & " if mode == "and" else " | ").join(words))
         rank = func.ts_rank_cd(fts.c.document, tsq)
         query = (select(fts.c.verbatim_id, rank).where(fts.c.document.op("@@")(tsq))
                  .where(fts.c.verbatim_id.in_(base_query(f))))
     elif dialect == "sqlite":
         fts = table(SEARCH_TABLE, column("rowid"))
-        match = " OR ".join('"' + w.replace('"', "") + '"' for w in words)
+        match = (" AND " if mode == "and" else " OR ").join('"' + w.replace('"', "") + '"' for w in words)
         rank = -func.bm25(literal_column(SEARCH_TABLE))
         query = (select(fts.c.rowid, rank).where(literal_column(SEARCH_TABLE).op("MATCH")(match))
                  .where(fts.c.rowid.in_(base_query(f))))

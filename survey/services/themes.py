@@ -166,7 +166,9 @@ def lemma_terms(nlp: Any, texts: list[str]) -> list[list[str]]:
     out = []
     for doc in nlp.pipe(texts, batch_size=256):
         lemmas = [t.lemma_.lower() for t in doc]
-        keep = [bool(_KEEP.match(lm)) and lm not in STOP_WORDS and len(lm) > 2 for lm in lemmas]
+        # people's names say who wrote or was praised, not what the theme is about
+        keep = [bool(_KEEP.match(lm)) and lm not in STOP_WORDS and len(lm) > 2 and t.ent_type_ != "PERSON"
+                for lm, t in zip(lemmas, doc, strict=True)]
         terms = [lm for lm, k in zip(lemmas, keep, strict=True) if k]
         terms += [f"{a} {b}" for (a, ka), (b, kb) in zip(zip(lemmas, keep), zip(lemmas[1:], keep[1:]))
                   if ka and kb]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.evaluate import DataFileError
+from nlp.errors import DataFileError
 from nlp.fewshot import read_labelled_texts, run_fewshot, sample_shots
 
 

@@ -15,6 +15,7 @@ from survey.services.actions import outcome_for_response
 from survey.services.analysis import latest_analysis
 from webapp.api import bp, not_found, token_required
 from webapp.api.schemas import (
+    MAX_ID,
     ErrorOut,
     InviteListOut,
     InviteQuery,
@@ -62,7 +63,7 @@ def analysis_json(analysis: Analysis | None) -> dict[str, Any] | None:
 @spec.validate(resp=SpecResponse(HTTP_200=ResponseOut, HTTP_404=ErrorOut, **ERRORS), tags=["responses"])
 def get_response(response_id: int) -> Any:
     """A response with its analysis status and results, and the follow-ups it produced."""
-    response = db.session.get(Response, response_id)
+    response = db.session.get(Response, response_id) if response_id <= MAX_ID else None
     if response is None:
         return not_found(f"There is no response {response_id}.")
     verbatim = db.session.scalar(select(Verbatim).where(Verbatim.response_id == response.id))
@@ -180,7 +181,9 @@ def list_tasks() -> Any:
 @spec.validate(resp=SpecResponse(HTTP_200=TaskOut, HTTP_404=ErrorOut, **ERRORS), tags=["recovery"])
 def get_task(task_id: int) -> Any:
     """One recovery task, if the token may see it."""
-    task = db.session.scalar(select(RecoveryTask).where(RecoveryTask.id == task_id, _task_visibility()))
+    task = None
+    if task_id <= MAX_ID:
+        task = db.session.scalar(select(RecoveryTask).where(RecoveryTask.id == task_id, _task_visibility()))
     if task is None:
         return not_found(f"There is no task {task_id} visible to this token.")
     return jsonify(_task_json(task))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 # ASCII only: JSON Schema's regex dialect and Python's disagree on what \s matches beyond ASCII.
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 ExternalId = Field(min_length=1, max_length=100, pattern=r"^[\w.:@/-]+$")
 
 
@@ -16,6 +17,12 @@ class Strict(BaseModel):
     """Unknown fields are refused, so a typo in a field name is an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """NUL can't be stored in PostgreSQL text: replace it (not drop it, which would change lengths)."""
+        return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 class ValidationIssue(BaseModel):
@@ -41,7 +48,7 @@ class AccountIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     domain: str | None = Field(default=None, max_length=200)
     plan: str | None = Field(default=None, max_length=50)
-    arr: int = Field(default=0, ge=0, le=10**12)
+    arr: int = Field(default=0, ge=0, le=2_000_000_000)  # the column is a 32-bit integer
     segment: str | None = Field(default=None, max_length=50)
     renewal_date: date | None = None
     active: bool = True
@@ -77,18 +84,13 @@ class UpsertOut(BaseModel):
 class VerbatimIn(Strict):
     source: Literal["support_ticket", "email", "review", "note", "import"]
     external_id: str = ExternalId
-    text: str = Field(min_length=1, max_length=20000)
+    # At least one character that is not whitespace, spelt out so JSON Schema, pydantic and Python agree.
+    text: str = Field(min_length=1, max_length=20000,
+                      pattern="[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]")
     contact_email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=254)
     contact_external_id: str | None = Field(default=None, min_length=1, max_length=100)
     account_external_id: str | None = Field(default=None, min_length=1, max_length=100)
     created_at: datetime | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be blank")
-        return value
 
 
 class VerbatimsIn(Strict):
@@ -165,10 +167,10 @@ class VerbatimQuery(Strict):
     source: Literal["survey", "support_ticket", "email", "review", "note", "import"] | None = None
     sentiment: Literal["positive", "negative", "neutral", "mixed"] | None = None
     category: str | None = Field(default=None, max_length=60)
-    account_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     since: date | None = None
     until: date | None = None
-    before_id: int | None = Field(default=None, ge=1, description="keyset pagination: ids below this")
+    before_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset pagination: ids below this")
     limit: int = Field(default=100, ge=1, le=500)
 
 

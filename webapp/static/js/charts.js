@@ -135,6 +135,20 @@
     });
   });
   document.addEventListener("htmx:load", function (e) { renderAll(e.target); });
+  /* htmx keeps page snapshots for the back button: store canvases blank (Chart.js sizes them with inline
+     styles, which CSP refuses when the snapshot is restored) and draw them again after the restore. */
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    if (!window.Chart) { return; }
+    document.querySelectorAll("canvas[data-chart]").forEach(function (c) {
+      var chart = window.Chart.getChart(c);
+      if (chart) { chart.destroy(); }
+      c.removeAttribute("data-drawn");
+      c.removeAttribute("style");
+      c.removeAttribute("width");
+      c.removeAttribute("height");
+    });
+  });
+  document.addEventListener("htmx:historyRestore", function () { renderAll(document); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { renderAll(document); });
   } else {

@@ -18,6 +18,20 @@
     }
   });
 
+  /* Filter forms keep the URL short: empty fields (and the default sort) are left out of the request. */
+  document.addEventListener("htmx:configRequest", function (e) {
+    var form = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form[data-drop-empty]");
+    if (!form) { return; }
+    var params = e.detail.parameters;
+    var keys = typeof params.keys === "function" ? Array.from(params.keys()) : Object.keys(params);
+    keys.forEach(function (key) {
+      var value = typeof params.get === "function" ? params.get(key) : params[key];
+      if (value === "" || (key === "sort" && value === "priority")) {
+        if (typeof params.delete === "function") { params.delete(key); } else { delete params[key]; }
+      }
+    });
+  });
+
   /* An outcome belongs to "resolved" or "unresolvable": only the matching submit button stays enabled. */
   document.addEventListener("change", function (e) {
     var radio = e.target;
