@@ -165,8 +165,13 @@ def _analyse_demo_now(verbatim_ids: list[int]) -> None:
 
 def _seed_feature_demos() -> None:
     """Each area's demo data that builds on analysed verbatims (queues, invites, themes)."""
+    from survey.services.advocacy_demo import seed_advocacy_demo
+    from survey.services.recovery_demo import seed_recovery_demo
     from webapp.extensions import db as database
 
+    seed_recovery_demo(database.session)
+    database.session.commit()
+    seed_advocacy_demo(database.session)
     database.session.commit()
 
 

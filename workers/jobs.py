@@ -114,6 +114,7 @@ def sweep() -> dict[str, int]:
         enqueue.enqueue_retention()  # unique per day: the first sweep of the day queues it
     enqueue.schedule_programmes(int(app.config["PROGRAMME_INTERVAL_SECONDS"]))  # survey emails (issue 4)
     enqueue.enqueue_recovery_check()  # escalations, follow-up surveys, digests (issue 5)
+    enqueue.enqueue_advocacy_sweep()  # invite expiries, lifted holds, scheduled sends (issue 7)
     enqueue.enqueue_insights_sync()  # insights read model, search index, daily themes (issue 6)
     return counts
 

@@ -82,7 +82,7 @@ def upsert_accounts(session: Session, rows: Sequence[AccountData]) -> UpsertRepo
     return report
 
 
-def upsert_contacts(session: Session, rows: Sequence[ContactData]) -> UpsertReport:
+def upsert_contacts(session: Session, rows: Sequence[ContactData], source: str = "api") -> UpsertReport:
     """Create or update contacts by external id (or email); flags contacts who moved company."""
     report = UpsertReport()
     for row in rows:
@@ -115,6 +115,10 @@ def upsert_contacts(session: Session, rows: Sequence[ContactData]) -> UpsertRepo
             report.updated.append(contact.id)
             if old_account != contact.account_id or _domain(old_email) != _domain(contact.email):
                 report.moved.append(contact.id)
+                from survey.services.advocacy import detect_champion_moved
+
+                session.flush()
+                detect_champion_moved(session, contact, old_email, old_account, source=source)
         else:
             report.unchanged.append(contact.id)
     session.flush()

@@ -242,7 +242,7 @@ def apply_chunk(session: Session, kind: str, rows: list[Any]) -> list[int]:
         upsert_accounts(session, rows)
         return []
     if kind == "contacts":
-        upsert_contacts(session, rows)
+        upsert_contacts(session, rows, source="import")
         return []
     verbatim_ids = []
     for r in rows:
