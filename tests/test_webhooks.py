@@ -150,3 +150,28 @@ def test_redis_down_delivery_is_swept_later(app: Flask, app_config: dict[str, An
     sweep_once(app)
     run_worker()
     assert len(receiver.requests) == 1
+
+
+def test_loop_events_reach_subscribers_once(client: Any, db_session: Any, receiver: Receiver, run_worker: Any) -> None:
+    """A detractor opens a task (recovery_task.opened), praise flags an advocate; re-running jobs sends nothing new."""
+    from flask import current_app
+
+    from tests.factories import make_account, make_contact, make_user
+    from workers import jobs
+
+    csm = make_user(db_session, role="csm")
+    contact = make_contact(db_session, make_account(db_session, owner=csm))
+    make_survey(db_session, key="hook-nps")
+    register_endpoint(db_session, receiver.url, ["recovery_task.opened", "advocate.flagged",
+                                                 "recovery_task.resolved"])
+    db_session.commit()
+    client.post("/s/hook-nps/responses", json={"score": 1, "email": contact.email,
+                                               "comment": "Exports fail constantly. Maya from support was brilliant though."})
+    run_worker()
+    events = sorted(json.loads(r["body"])["event"] for r in receiver.requests)
+    assert events == ["advocate.flagged", "recovery_task.opened"]
+    vid = db_session.scalar(select(WebhookDelivery.payload)).get("verbatim_id")
+    with current_app.app_context():
+        jobs.act_on_verbatim(vid)
+    run_worker()
+    assert len(receiver.requests) == 2

@@ -57,7 +57,30 @@ def act_on_verbatim(
 
     verbatim.action_status = "done"
     session.flush()
+    _emit_events(session, verbatim, outcome, reason if (score_bucket == "detractor" or churn) else None)
     return outcome
+
+
+def _emit_events(session: Session, verbatim: Verbatim, outcome: ActionOutcome, reason: str | None) -> None:
+    """Webhooks for what this verbatim started (runs once: the action status guards re-runs)."""
+    from sqlalchemy import func
+
+    from survey.models import RecoveryTaskVerbatim
+    from survey.services.webhooks import emit
+
+    if outcome.recovery_task_id is not None:
+        links = session.scalar(select(func.count(RecoveryTaskVerbatim.id))
+                               .where(RecoveryTaskVerbatim.task_id == outcome.recovery_task_id))
+        if links == 1:
+            emit(session, "recovery_task.opened", {
+                "task_id": outcome.recovery_task_id, "verbatim_id": verbatim.id, "reason": reason,
+                "account_id": verbatim.account_id, "contact_id": verbatim.contact_id,
+                "summary": f"recovery task {outcome.recovery_task_id} opened ({reason})"})
+    if outcome.advocate_flag_id is not None:
+        emit(session, "advocate.flagged", {
+            "flag_id": outcome.advocate_flag_id, "verbatim_id": verbatim.id, "account_id": verbatim.account_id,
+            "contact_id": verbatim.contact_id, "invite_id": outcome.advocacy_invite_id,
+            "summary": f"advocate flagged from verbatim {verbatim.id}"})
 
 
 def outcome_for_response(session: Session, response_id: int) -> ActionOutcome:

@@ -449,6 +449,10 @@ def respond(
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
+    if result.rowcount and answer == "accepted":
+        from survey.services.webhooks import emit
+
+        emit(session, "invite.accepted", {"invite_id": invite_id, "summary": f"advocacy invite {invite_id} accepted"})
     return bool(result.rowcount)
 
 

@@ -146,6 +146,11 @@ def close(session: Session, task: RecoveryTask, status: str, outcome_code: str, 
     if status == "resolved" and contact is not None and not contact.unsubscribed:
         followup_at = now + timedelta(days=followup_days)
         task.followup_due_at = followup_at
+    from survey.services.webhooks import emit
+
+    emit(session, "recovery_task.resolved", {
+        "task_id": task.id, "status": status, "outcome_code": outcome_code, "account_id": task.account_id,
+        "contact_id": task.contact_id, "summary": f"recovery task {task.id} {status}: {label}"})
     event = _event(session, task, actor, status, body, now, previous=previous, outcome_code=outcome_code,
                    note=note or None, followup_due_at=followup_at.isoformat() if followup_at else None)
     session.flush()
