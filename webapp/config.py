@@ -86,6 +86,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         app.config["REDIS_URL"] = f"unix://{instance / 'redis.sock'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if "SESSION_COOKIE_SECURE" not in (overrides or {}) and not os.environ.get("FEEDLOOP_SESSION_COOKIE_SECURE"):
+        # Behind https (production) cookies are sent over TLS only; plain-http local runs keep working.
+        secure = str(app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
 
 

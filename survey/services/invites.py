@@ -341,6 +341,10 @@ def claim_send(
     invite.send_after = None
     invite.link_nonce = secrets.token_hex(16)
     invite.expires_at = now + timedelta(days=link_days)
+    from survey.services.audit import record
+
+    record(session, "invite_sent", actor=user, target_type="invite", target_id=invite.id,
+           details={"ask_type": invite.ask_type})
     session.flush()
     return invite.link_nonce
 
