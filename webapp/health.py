@@ -16,6 +16,12 @@ from workers.queues import all_queues
 bp = Blueprint("health", __name__)
 
 
+@bp.get("/ping")
+def ping() -> Any:
+    """The cheapest request the app can answer: the baseline the load benchmark compares against."""
+    return "ok", 200, {"Content-Type": "text/plain"}
+
+
 @bp.get("/healthz")
 def healthz() -> Any:
     """JSON state of the database, Redis and the workers; 503 when the database is unreachable."""

@@ -1,0 +1,94 @@
+"""Start the real stack on loopback for a benchmark: a PostgreSQL database, Redis, gunicorn, workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+
+
+def fresh_database(name: str) -> str:
+    """Drop and create a benchmark database; returns its SQLAlchemy URL."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+
+
+def env_for(db_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDLOOP_")}
+    env.update({"FEEDLOOP_DATABASE_URL": db_url, "FEEDLOOP_REDIS_URL": REDIS, "FEEDLOOP_SECRET_KEY": "bench",
+                "FEEDLOOP_PUBLIC_RATE_LIMIT": "1000000 per minute", "HF_HUB_OFFLINE": "1",
+                "FEEDLOOP_INSTANCE_PATH": str(ROOT / "bench" / "out" / "instance"), **extra})
+    return env
+
+
+def feedloop(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([str(BIN / "feedloop"), *args], env=env, check=True, capture_output=True, text=True)
+    return out.stdout
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], port: int, workers: int) -> Iterator[str]:
+    """gunicorn serving the app; yields its base URL once /ping answers."""
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                             "--backlog", "2048", "--log-level", "warning", "webapp.wsgi:app"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/ping", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def machine() -> str:
+    """One line describing where the figures came from."""
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {sys.version.split()[0]}"
+
+
+def ensure_survey(db_url: str, key: str) -> None:
+    """An active anonymous NPS survey to submit to."""
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import select
+
+    import survey.models  # noqa: F401
+    from survey.database import make_engine, make_session_factory
+    from survey.models import Survey
+
+    session = make_session_factory(make_engine(db_url))()
+    if session.scalar(select(Survey).where(Survey.public_key == key)) is None:
+        session.add(Survey(public_key=key, name="Bench", kind="nps", question="How likely?", product_name="Bench"))
+        session.commit()
+    session.close()
