@@ -33,7 +33,7 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
         "slow", "slowness", "slowly", "speed", "fast", "faster", "lag", "laggy", "latency", "load time", "to load",
         "take forever", "takes forever", "time out", "times out", "timeout", "timed out", "504", "spinner", "spin",
         "crawl", "sluggish", "delay", "delayed", "hours late", "at scale", "performance", "responsive",
-        "snappy", "quick to load", "load in", "loads in", "loading", "throttle", "throttled", "hang",
+        "snappy", "quick to load", "battery", "drain", "drains", "memory usage", "cpu", "load in", "loads in", "loading", "throttle", "throttled", "hang",
     ],
     "usability": [
         "confusing", "confused", "intuitive", "unintuitive", "clunky", "click", "clicks", "hard to use", "easy to use",
@@ -91,7 +91,7 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
     "account_relationship": [
         "csm", "customer success manager", "account manager", "account management", "account executive",
         "renewal", "renew", "renewed", "renewing", "contract", "contracts", "sales rep", "sales team",
-        "were sold", "was sold", "we were promised", "promise", "promised", "overpromise", "overpromised",
+        "were sold", "was sold", "we were promised", "we were told", "were told", "promise", "promised", "overpromise", "overpromised",
         "over-promised", "sla", "qbr", "msa", "auto-renew", "auto-renewed", "notice", "check-in", "check-ins",
         "upsell", "relationship", "vendor", "partner", "communication", "nobody tells", "no one told",
         "heads up", "demo", "demoed", "point of contact", "account team", "executive sponsor", "rfp",

@@ -74,7 +74,7 @@ class TuneSettings:
     """Contrastive fine-tuning of the sentence encoder before the classifier (SetFit-style)."""
 
     epochs: int = 4
-    learning_rate: float = 3e-5
+    learning_rate: float = 5e-5
     temperature: float = 0.05
     classes_per_batch: int = 16
     per_class: int = 4
@@ -176,22 +176,27 @@ def run_fewshot(encoder: Encoder, train: LabelledTexts, test: LabelledTexts, sho
                 progress: Callable[[int], None] | None = None) -> dict[str, object]:
     """Accuracy per seed (K shots per class, or the full training set when shots is None).
 
-    Each run trains on the sampled texts plus one label-name text per class; with `tune`, the encoder is first
-    fine-tuned contrastively on those texts (a fresh copy per seed), otherwise it stays frozen.
+    Each run trains on the sampled texts plus one label-name text per class; with `tune`, a fresh copy of the
+    encoder is fine-tuned contrastively on those texts and the classifier reads tuned and frozen embeddings.
     """
     train_texts, train_labels = train
     test_texts, test_labels = test
     gold = np.asarray(test_labels)
     classes = sorted(set(train_labels))
-    frozen_test = None if tune else encoder.embed(test_texts)
+    frozen_test = encoder.embed(test_texts)
     accuracies: list[float] = []
     for seed in (seeds if shots else seeds[:1]):
         idx = sample_shots(train_labels, shots, seed) if shots else np.arange(len(train_texts))
         texts = [train_texts[i] for i in idx] + [label_text(c) for c in classes]
         labels = [train_labels[i] for i in idx] + classes
-        model = tune_encoder(encoder, texts, labels, seed, tune) if tune else encoder
-        test_x = frozen_test if frozen_test is not None else model.embed(test_texts)
-        clf = FewShotClassifier().fit(model.embed(texts), labels)
+        train_x, test_x = encoder.embed(texts), frozen_test
+        if tune:
+            # the tuned and the frozen views side by side: tuning sharpens the classes seen, the frozen
+            # vectors keep the general semantics that ten examples cannot teach
+            tuned = tune_encoder(encoder, texts, labels, seed, tune)
+            train_x = np.hstack([tuned.embed(texts), train_x])
+            test_x = np.hstack([tuned.embed(test_texts), frozen_test])
+        clf = FewShotClassifier().fit(train_x, labels)
         accuracies.append(round(float((clf.predict(test_x) == gold).mean()), 4))
         if progress:
             progress(1)

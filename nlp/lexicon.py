@@ -12,7 +12,7 @@ helpful intuitive seamless seamlessly flawless flawlessly painless effortless el
 reliable dependable robust responsive knowledgeable patient friendly proactive professional courteous attentive
 top-notch first-class world-class spot-on killer exemplary kudos bravo
 excited excite enjoy enjoyed recommendable admire appreciate appreciated grateful thankful
-perfectly beautifully flawlessly brilliantly wonderfully superbly fantastically amazingly
+perfectly beautifully flawlessly brilliantly wonderfully superbly fantastically amazingly thorough
 """.split())
 
 # Positive but lukewarm: makes a comment mixed next to a complaint, neutral on its own, never praise.
@@ -46,6 +46,7 @@ duplicates misleading mislead overpromise overpromised unusable unworkable impos
 nickel-and-diming squeezed shakedown spam spammy noisy bloated hassle offline bounce bounced drag thin
 cons downside downsides weakness weaknesses gripe gripes unanswered unresolved unfixed overdue chaotic
 broke crashing freezing lagging timeout timeouts disconnect disconnected outdated misleading
+fiddly finicky missed disappeared vanished drains
 """.split())
 
 # Tokens that flip or cancel the polarity of the next few words.
@@ -67,7 +68,7 @@ POSITIVE_PHRASES = [
     "no regrets", "ease of use", "easy to use", "easy to learn", "quick to learn", "user friendly",
     "user-friendly", "cannot say enough", "can't say enough", "deserve a raise", "deserves a raise",
     "made my day", "life saver", "good value", "great value", "better than anything", "much better",
-    "so much better", "works great", "works well", "works perfectly", "worked perfectly", "the reason we renewed",
+    "so much better", "just works", "just work", "works great", "works well", "works perfectly", "worked perfectly", "the reason we renewed",
 ]
 NEGATIVE_PHRASES = [
     "not worth", "waste of", "never again", "doesn't work", "does not work", "don't work", "didn't work",
@@ -83,7 +84,8 @@ NEGATIVE_PHRASES = [
     "never shipped", "no notice", "without notice", "without warning", "no warning", "send twice", "sent twice",
     "charged twice", "drops orders", "dragged on", "drag on", "doesn't explain", "does not explain", "had to guess",
     "kept changing", "keeps changing", "no answer", "please fix", "pls fix", "please correct", "please escalate",
-    "been waiting", "still chasing", "been chasing", "can't work", "cannot work", "used to be great", "used to be good",
+    "been waiting", "still chasing", "can't be", "cannot be", "can't get", "not possible", "isn't possible",
+    "no way to", "zero follow", "no follow up", "no follow-up", "no one follows up", "been chasing", "can't work", "cannot work", "used to be great", "used to be good",
     "used to be better", "signs me out", "logged out", "capped at", "not loading", "won't load", "doesn't load", "isn't working",
 ]
 
@@ -92,7 +94,7 @@ REQUEST_PHRASES = [
     "please add", "pls add", "can you add", "could you add", "can we get", "could we get", "can you",
     "could you", "would you", "would love", "i'd love", "we'd love", "would like", "i'd like", "we'd like",
     "would be great if", "would be nice if", "it'd be great", "would be nice", "would be great", "would be a 10",
-    "wish", "feature request", "need a way", "needs a way", "we need", "i need", "need to be able",
+    "wish", "feature request", "would appreciate", "i'd appreciate", "we'd appreciate", "need a way", "needs a way", "we need", "i need", "need to be able",
     "please bring back", "bring back", "please make", "please stop", "please allow",
     "please let", "one ask", "one request", "small ask", "please integrate", "please support", "would be great to have", "would be nice to have", "would be great to", "would be nice to",
     "it'd be nice", "it'd be great", "add a", "add an", "add the ability", "would help", "would really help", "i'd pay extra",

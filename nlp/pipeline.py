@@ -90,6 +90,10 @@ def find_people(doc: Doc) -> Doc:
                    and doc[end].i not in taken and doc[end].lower_ not in tools
                    and doc[end].lower_ not in lexicon.NOT_NAMES and not _is_word(doc[end].lower_)):
                 end += 1
+            # hyphenated given names ("Hyun-woo", "Jean-Luc") are one name
+            while (end + 1 < len(doc) and doc[end].text == "-" and not doc[end - 1].whitespace_
+                   and not doc[end].whitespace_ and doc[end + 1].is_alpha):
+                end += 2
             found.append(Span(doc, i, end, label="PERSON"))
             i = end
         else:

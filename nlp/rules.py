@@ -229,6 +229,12 @@ class RuleAnnotator:
                 clause.praise_cues.append(char)
             elif label == "SARCASM":
                 clause.sarcasm = True
+        first = next((t for t in span if not t.is_punct and not t.is_space), None)
+        if first is not None and first.lemma_ in ("add", "allow", "integrate", "enable") \
+                and first.i not in consumed and first.is_sent_start:
+            char = (first.idx, first.idx + len(first))
+            clause.request.append(char)
+            clause.categories.setdefault("missing_features", char)
         for token in span:
             if token.i in consumed or token.is_punct or token.is_space:
                 if token.text == "?":
@@ -314,6 +320,8 @@ _REFERRAL = [re.compile(p) for p in (
     r"\b(other|more) teams\b[^.!?]{0,40}\bto sign up\b", r"\bword of mouth\b",
     r"\b(showed|show|presented|present|demoed|demo|shared|talked about|spoke about)\b[^.!?]{0,40}\b(conference|meetup|summit|"
     r"event|webinar|user group|panel)\b",
+    r"\b(speak|present|talk|join|appear|do)\b[^.!?]{0,20}\b(on|at|in|for)\b[^.!?]{0,15}\b(webinar|conference|panel|podcast|"
+    r"summit|meetup|user group|customer event)\b", r"\bbe a speaker\b",
 )]
 _CHURN = [re.compile(p) for p in (
     r"\bcancel(l?ing|l?ed|lation|s)?\b", r"\b(not|n't|never|no longer)\b[^.!?]{0,25}\brenew", r"\bwon't be renewing\b",

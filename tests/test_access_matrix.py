@@ -13,7 +13,7 @@ from tests.test_web import _csrf, login
 
 ROLES = ("admin", "csm", "product", "marketing")
 # Reached without a staff session: customers' pages, the API (bearer tokens, tested in test_api), health, sign-in.
-PUBLIC = re.compile(r"^/(s|w|r|a|demo|api)/|^/(embed\.js|healthz|login|login/code|forgot|reset/.*)$")
+PUBLIC = re.compile(r"^/(s|w|r|a|demo|api)/|^/(embed\.js|healthz|ping|login|login/code|forgot|reset/.*)$")
 # The policy: path prefix -> roles allowed (admin is allowed everywhere). First match wins.
 POLICY: list[tuple[str | None, str, set[str]]] = [
     (None, "/advocacy/praise", {"csm"}),  # CSMs see praise of their own customers

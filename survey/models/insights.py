@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.database import Base, utcnow
@@ -63,6 +63,11 @@ class InsightFact(Base):
     praise: Mapped[bool] = mapped_column(default=False)
     churn_risk: Mapped[bool] = mapped_column(default=False)
     corrected: Mapped[bool] = mapped_column(default=False)
+    # Categories as bits (bit = Category.id, ids 1..62), so filters, facets, trends and drivers are one scan of
+    # this table instead of a join with insight_fact_categories; the polarity masks give net sentiment.
+    category_mask: Mapped[int] = mapped_column(BigInteger, default=0)
+    positive_mask: Mapped[int] = mapped_column(BigInteger, default=0)
+    negative_mask: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class InsightFactCategory(Base):

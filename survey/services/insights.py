@@ -6,14 +6,15 @@ and reads the narrow `insight_facts` table; verbatims and analyses are loaded on
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import BigInteger, Select, and_, func, literal, literal_column, select, tablesample, tuple_
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from survey.models import (
     Account,
@@ -26,6 +27,7 @@ from survey.models import (
     Verbatim,
 )
 from survey.models.feedback import SOURCES
+from survey.services.insights_facts import category_bits
 
 PAGE_SIZE = 50
 BUCKETS = ("promoter", "passive", "detractor")
@@ -145,23 +147,40 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str | None:
     return value
 
 
-def conditions(f: InsightFilters) -> list[Any]:
-    """SQL conditions on InsightFact for these filters (search terms are handled by the search service)."""
+def has_category(fact: Any, bit: int) -> Any:
+    """The fact is tagged with the category of this bit."""
+    return fact.category_mask.op("&")(literal(1 << bit, BigInteger)) != 0
+
+
+def bits_of(session: Session) -> dict[str, int]:
+    """Category bits, read once per session transaction (a handful of rows)."""
+    cached = session.info.get("insight_category_bits")
+    if cached is None:
+        cached = session.info["insight_category_bits"] = category_bits(session)
+    return cached
+
+
+def conditions(f: InsightFilters, fact: Any = InsightFact, bits: dict[str, int] | None = None) -> list[Any]:
+    """SQL conditions on InsightFact (or a sample of it) for these filters; search terms are the search service's.
+
+    With the category bits, a category filter is a bit test on the row; without (or for a category beyond the
+    62 bits), a semi-join with insight_fact_categories.
+    """
     c: list[Any] = []
     if f.start:
-        c.append(InsightFact.created_at >= datetime.combine(f.start, datetime.min.time()))
+        c.append(fact.created_at >= datetime.combine(f.start, datetime.min.time()))
     if f.end:
-        c.append(InsightFact.created_at < datetime.combine(f.end + timedelta(days=1), datetime.min.time()))
+        c.append(fact.created_at < datetime.combine(f.end + timedelta(days=1), datetime.min.time()))
     if f.survey is not None:
-        c.append(InsightFact.survey_id == f.survey)
+        c.append(fact.survey_id == f.survey)
     if f.bucket:
-        c.append(InsightFact.bucket == f.bucket)
+        c.append(fact.bucket == f.bucket)
     if f.sentiment:
-        c.append(InsightFact.sentiment == f.sentiment)
+        c.append(fact.sentiment == f.sentiment)
     if f.channel:
-        c.append(InsightFact.source == f.channel)
+        c.append(fact.source == f.channel)
     if f.account is not None:
-        c.append(InsightFact.account_id == f.account)
+        c.append(fact.account_id == f.account)
     if f.flag:
         c.append(getattr(InsightFact, f.flag).is_(True))
     accounts = []
@@ -175,13 +194,64 @@ def conditions(f: InsightFilters) -> list[Any]:
         if hi is not None:
             accounts.append(Account.arr < hi)
     if accounts:
-        c.append(InsightFact.account_id.in_(select(Account.id).where(*accounts)))
+        c.append(fact.account_id.in_(select(Account.id).where(*accounts)))
     if f.category:
-        c.append(InsightFact.id.in_(
-            select(InsightFactCategory.fact_id).where(InsightFactCategory.category_key == f.category)))
+        if bits and f.category in bits:
+            c.append(has_category(fact, bits[f.category]))
+        else:
+            c.append(fact.id.in_(
+                select(InsightFactCategory.fact_id).where(InsightFactCategory.category_key == f.category)))
     if f.theme is not None:
-        c.append(InsightFact.verbatim_id.in_(select(ThemeMember.verbatim_id).where(ThemeMember.theme_id == f.theme)))
+        c.append(fact.verbatim_id.in_(select(ThemeMember.verbatim_id).where(ThemeMember.theme_id == f.theme)))
     return c
+
+
+# ---------------------------------------------------------------- large sets: estimate from a sample
+
+SAMPLE_ABOVE = 150_000  # filtered sets estimated larger than this are counted on a sample (PostgreSQL)
+SAMPLE_TARGET = 60_000  # rows the sample should hold
+
+
+def estimate_rows(session: Session, query: Any) -> int | None:
+    """The PostgreSQL planner's row estimate for a query (no rows are read); None elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
+                                                dict(compiled.params)).scalar()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+@dataclass
+class FactSource:
+    """Where counts come from: the facts table, or a repeatable page sample of it and the factor to scale by."""
+
+    fact: Any
+    scale: float = 1.0
+
+    @property
+    def sampled(self) -> bool:
+        return self.scale != 1.0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 / self.scale
+
+
+def fact_source(session: Session, f: InsightFilters) -> FactSource:
+    """Exact counts for ordinary filters; a TABLESAMPLE for filters matching hundreds of thousands of rows.
+
+    An estimate from a random sample of 60,000 answers is as good as the full count for a chart or an NPS
+    (its interval is computed from the sample's own size, so it stays honest) and costs a twentieth.
+    """
+    estimate = estimate_rows(session, select(InsightFact.id).where(*conditions(f, bits=bits_of(session))))
+    if estimate is None or estimate <= SAMPLE_ABOVE:
+        return FactSource(InsightFact)
+    percent = max(0.5, min(100.0, 100.0 * SAMPLE_TARGET / estimate))
+    sample = tablesample(InsightFact.__table__, func.system(percent), name="fact_sample", seed=literal(6))
+    return FactSource(aliased(InsightFact, sample), 100.0 / percent)
 
 
 # ---------------------------------------------------------------- the list
@@ -217,7 +287,7 @@ def feedback_page(session: Session, f: InsightFilters, after: str | None = None,
                   limit: int = PAGE_SIZE) -> tuple[list[FeedbackRow], str | None]:
     """One page of verbatims, newest first, from a keyset cursor; returns the rows and the next cursor."""
     query = (select(InsightFact.verbatim_id, InsightFact.created_at)
-             .where(InsightFact.has_text.is_(True), *conditions(f))
+             .where(InsightFact.has_text.is_(True), *conditions(f, bits=bits_of(session)))
              .order_by(InsightFact.created_at.desc(), InsightFact.verbatim_id.desc())
              .limit(limit + 1))
     if after:
@@ -346,6 +416,9 @@ class Summary:
     sentiments: dict[str, int]
     praise: int
     churn_risk: int
+    estimated: bool = False  # counted on a sample of the facts
+    sample_percent: float = 100.0
+    categories: list[tuple[str, int]] = field(default_factory=list)  # facets: (key, verbatims), most first
 
 
 def _count_if(condition: Any) -> Any:
@@ -353,46 +426,46 @@ def _count_if(condition: Any) -> Any:
     return func.count().filter(condition)
 
 
-def _bucket_sums() -> list[Any]:
-    nps = InsightFact.survey_kind == "nps"
-    return [_count_if(and_(nps, InsightFact.bucket == b)) for b in BUCKETS]
+def _bucket_sums(fact: Any = InsightFact) -> list[Any]:
+    nps = fact.survey_kind == "nps"
+    return [_count_if(and_(nps, fact.bucket == b)) for b in BUCKETS]
 
 
-def summary(session: Session, f: InsightFilters, verbatim_ids: list[int] | None = None) -> Summary:
-    """Counts over the filtered set (or over these verbatims, for a search) in one scan."""
-    text = InsightFact.has_text.is_(True)
-    cols = [_count_if(text), *_bucket_sums(),
-            *[_count_if(and_(text, InsightFact.sentiment == s)) for s in SENTIMENTS],
-            _count_if(and_(text, InsightFact.praise.is_(True))),
-            _count_if(and_(text, InsightFact.churn_risk.is_(True)))]
+def summary(session: Session, f: InsightFilters, verbatim_ids: list[int] | None = None,
+            source: FactSource | None = None) -> Summary:
+    """Counts over the filtered set (or over these verbatims, for a search) and the category facets, in one scan.
+
+    On a sample, counts are scaled up (shown as estimates) while NPS and its interval use the sample's own
+    counts, so the interval reflects what was actually read.
+    """
+    src = source or (FactSource(InsightFact) if verbatim_ids is not None else fact_source(session, f))
+    fact = src.fact
+    bits = bits_of(session)
+    has_text = fact.has_text.is_(True)
+    keys = sorted(bits)
+    cols = [_count_if(has_text), *_bucket_sums(fact),
+            *[_count_if(and_(has_text, fact.sentiment == s)) for s in SENTIMENTS],
+            _count_if(and_(has_text, fact.praise.is_(True))),
+            _count_if(and_(has_text, fact.churn_risk.is_(True))),
+            *[_count_if(and_(has_text, has_category(fact, bits[k]))) for k in keys]]
     query = select(*cols)
     if verbatim_ids is not None:
-        query = query.where(InsightFact.verbatim_id.in_(verbatim_ids or [-1]))
+        query = query.where(fact.verbatim_id.in_(verbatim_ids or [-1]))
     else:
-        query = query.where(*conditions(f))
+        query = query.where(*conditions(f, fact, bits))
     row = [int(x or 0) for x in session.execute(query).one()]
-    return Summary(row[0], nps_interval(row[1], row[2], row[3]),
-                   dict(zip(SENTIMENTS, row[4:8], strict=True)), row[8], row[9])
+    k = src.scale
+    facets = sorted(((key, round(n * k)) for key, n in zip(keys, row[10:], strict=True) if n),
+                    key=lambda kv: (-kv[1], kv[0]))
+    return Summary(round(row[0] * k), nps_interval(row[1], row[2], row[3]),
+                   dict(zip(SENTIMENTS, (round(x * k) for x in row[4:8]), strict=True)), round(row[8] * k),
+                   round(row[9] * k), src.sampled, src.percent, facets)
 
 
-def category_counts(session: Session, f: InsightFilters, limit: int = 12) -> list[tuple[str, int]]:
+def category_counts(session: Session, f: InsightFilters, limit: int = 12,
+                    source: FactSource | None = None) -> list[tuple[str, int]]:
     """The categories most often tagged in the filtered set (facet chips)."""
-    only_dates = not conditions(InsightFilters(**{**f.as_dict(), "start": None, "end": None, "q": ""}))
-    if only_dates:
-        # the (category_key, created_at) index answers this alone: no join with the facts
-        c = InsightFactCategory
-        query = select(c.category_key, func.count()).group_by(c.category_key)
-        if f.start:
-            query = query.where(c.created_at >= datetime.combine(f.start, datetime.min.time()))
-        if f.end:
-            query = query.where(c.created_at < datetime.combine(f.end + timedelta(days=1), datetime.min.time()))
-    else:
-        query = (select(InsightFactCategory.category_key, func.count())
-                 .join(InsightFact, InsightFact.id == InsightFactCategory.fact_id)
-                 .where(InsightFact.has_text.is_(True), *conditions(f))
-                 .group_by(InsightFactCategory.category_key))
-    rows = session.execute(query.order_by(func.count().desc()).limit(limit))
-    return [(k, int(n)) for k, n in rows]
+    return summary(session, f, source=source).categories[:limit]
 
 
 # ---------------------------------------------------------------- over time
@@ -424,11 +497,14 @@ def _periods(first: date, last: date, period: str) -> list[str]:
     return out
 
 
-def nps_over_time(session: Session, f: InsightFilters, period: str = "week") -> list[dict[str, Any]]:
+def nps_over_time(session: Session, f: InsightFilters, period: str = "week",
+                  source: FactSource | None = None) -> list[dict[str, Any]]:
     """NPS per week or month with its 95% interval, the number of answers and the bucket shares."""
-    bucket_col = period_start_expr(session, InsightFact.created_at, period).label("period")
-    query = (select(bucket_col, *_bucket_sums())
-             .where(InsightFact.survey_kind == "nps", InsightFact.bucket.is_not(None), *conditions(f))
+    src = source or fact_source(session, f)
+    fact = src.fact
+    bucket_col = period_start_expr(session, fact.created_at, period).label("period")
+    query = (select(bucket_col, *_bucket_sums(fact))
+             .where(fact.survey_kind == "nps", fact.bucket.is_not(None), *conditions(f, fact))
              .group_by(bucket_col).order_by(bucket_col))
     found = {str(p)[:10]: (int(a or 0), int(b or 0), int(c or 0)) for p, a, b, c in session.execute(query)}
     if not found:
@@ -438,9 +514,9 @@ def nps_over_time(session: Session, f: InsightFilters, period: str = "week") -> 
     for key in keys:
         est = nps_interval(*found.get(key, (0, 0, 0)))
         series.append({
-            "period": key, "n": est.n, "nps": _r(est.nps), "low": _r(est.low), "high": _r(est.high),
-            "promoters": _r(est.share("promoter")), "passives": _r(est.share("passive")),
-            "detractors": _r(est.share("detractor")),
+            "period": key, "n": est.n, "answers": round(est.n * src.scale), "nps": _r(est.nps),
+            "low": _r(est.low), "high": _r(est.high), "promoters": _r(est.share("promoter")),
+            "passives": _r(est.share("passive")), "detractors": _r(est.share("detractor")),
         })
     return series
 
@@ -450,22 +526,31 @@ def _r(value: float | None, digits: int = 1) -> float | None:
 
 
 def category_trends(session: Session, f: InsightFilters, period: str = "month",
-                    keys: list[str] | None = None) -> dict[str, Any]:
-    """Each category's volume, detractor share and net sentiment per period."""
-    p = period_start_expr(session, InsightFactCategory.created_at, period).label("period")
-    query = (select(p, InsightFactCategory.category_key, func.count(),
-                    _count_if(InsightFact.bucket == "detractor"), _count_if(InsightFact.bucket.is_not(None)),
-                    _count_if(InsightFactCategory.polarity == "positive"),
-                    _count_if(InsightFactCategory.polarity == "negative"))
-             .join(InsightFact, InsightFact.id == InsightFactCategory.fact_id)
-             .where(InsightFact.has_text.is_(True), *conditions(f))
-             .group_by(p, InsightFactCategory.category_key))
-    if keys:
-        query = query.where(InsightFactCategory.category_key.in_(keys))
-    cells: dict[str, dict[str, tuple[int, int, int, int, int]]] = {}
-    for period_key, key, n, det, scored, pos, neg in session.execute(query):
-        cells.setdefault(key, {})[str(period_key)[:10]] = (int(n), int(det or 0), int(scored or 0), int(pos or 0),
-                                                          int(neg or 0))
+                    keys: list[str] | None = None, source: FactSource | None = None) -> dict[str, Any]:
+    """Each category's volume, detractor share and net sentiment per period, from one grouped scan."""
+    src = source or fact_source(session, f)
+    fact = src.fact
+    bits = bits_of(session)
+    wanted = [k for k in (keys or sorted(bits)) if k in bits]
+    if not wanted:
+        return {"periods": [], "categories": []}
+    p = period_start_expr(session, fact.created_at, period).label("period")
+    cols: list[Any] = []
+    for key in wanted:
+        tagged = has_category(fact, bits[key])
+        cols += [_count_if(tagged), _count_if(and_(tagged, fact.bucket == "detractor")),
+                 _count_if(and_(tagged, fact.bucket.is_not(None))),
+                 _count_if(fact.positive_mask.op("&")(literal(1 << bits[key], BigInteger)) != 0),
+                 _count_if(fact.negative_mask.op("&")(literal(1 << bits[key], BigInteger)) != 0)]
+    query = (select(p, *cols).where(fact.has_text.is_(True), fact.category_mask != 0, *conditions(f, fact, bits))
+             .group_by(p))
+    cells: dict[str, dict[str, tuple[int, ...]]] = {}
+    for row in session.execute(query):
+        period_key = str(row[0])[:10]
+        for i, key in enumerate(wanted):
+            values = tuple(int(x or 0) for x in row[1 + 5 * i: 6 + 5 * i])
+            if values[0]:
+                cells.setdefault(key, {})[period_key] = values
     all_periods = sorted({k for c in cells.values() for k in c})
     if not all_periods:
         return {"periods": [], "categories": []}
@@ -476,7 +561,7 @@ def category_trends(session: Session, f: InsightFilters, period: str = "month",
         volume, det_share, net = [], [], []
         for pk in periods:
             n, det, scored, pos, neg = by_period.get(pk, (0, 0, 0, 0, 0))
-            volume.append(n)
+            volume.append(round(n * src.scale))
             det_share.append(_r(100.0 * det / scored) if scored else None)
             net.append(_r(100.0 * (pos - neg) / n) if n else None)
         out.append({"key": key, "name": names.get(key, key.replace("_", " ")), "total": sum(volume),
@@ -509,28 +594,36 @@ class Driver:
         return "costs" if self.impact > 0.05 else ("adds" if self.impact < -0.05 else "neutral")
 
 
-def drivers(session: Session, f: InsightFilters) -> tuple[NpsEstimate, list[Driver]]:
+def drivers(session: Session, f: InsightFilters,
+            source: FactSource | None = None) -> tuple[NpsEstimate, list[Driver]]:
     """The driver table: how many NPS points each category costs, largest cost first.
 
     NPS without a category is computed on the scored NPS answers that are not tagged with it, so a category's
-    impact is NPS(all) - NPS(all except tagged): removing detractor-heavy categories raises NPS, which shows
+    impact is NPS(all except tagged) - NPS(all): removing detractor-heavy categories raises NPS, which shows
     as a positive cost.
     """
-    nps_rows = and_(InsightFact.survey_kind == "nps", InsightFact.bucket.is_not(None))
-    total = session.execute(select(*_bucket_sums()).where(nps_rows, *conditions(f))).one()
-    overall = nps_interval(*(int(x or 0) for x in total))
-    query = (select(InsightFactCategory.category_key, *_bucket_sums())
-             .join(InsightFact, InsightFact.id == InsightFactCategory.fact_id)
-             .where(nps_rows, *conditions(f)).group_by(InsightFactCategory.category_key))
+    src = source or fact_source(session, f)
+    fact = src.fact
+    bits = bits_of(session)
+    keys = sorted(bits)
+    nps_rows = and_(fact.survey_kind == "nps", fact.bucket.is_not(None))
+    cols = list(_bucket_sums(fact))
+    for key in keys:
+        tagged = has_category(fact, bits[key])
+        cols += [_count_if(and_(tagged, fact.bucket == b)) for b in BUCKETS]
+    row = [int(x or 0) for x in session.execute(select(*cols).where(nps_rows, *conditions(f, fact, bits))).one()]
+    overall = nps_interval(*row[:3])
+    per_key = [(key, *row[3 + 3 * i: 6 + 3 * i]) for i, key in enumerate(keys)]
+    query = [r for r in per_key if sum(r[1:])]
     names = category_names(session)
     out = []
-    for key, pro, pas, det in session.execute(query):
+    for key, pro, pas, det in query:
         pro, pas, det = int(pro or 0), int(pas or 0), int(det or 0)
         tagged = pro + pas + det
         without = nps_interval(overall.promoters - pro, overall.passives - pas, overall.detractors - det)
         inside = nps_interval(pro, pas, det)
         impact = 0.0 if overall.nps is None or without.nps is None else without.nps - overall.nps
-        out.append(Driver(key, names.get(key, key.replace("_", " ")), tagged,
+        out.append(Driver(key, names.get(key, key.replace("_", " ")), round(tagged * src.scale),
                           100.0 * tagged / overall.n if overall.n else 0.0, inside.nps, without.nps, impact))
     out.sort(key=lambda d: (-d.impact, d.key))
     return overall, out
@@ -559,6 +652,6 @@ def account_choice(session: Session, account_id: int | None) -> Account | None:
     return session.get(Account, account_id) if account_id else None
 
 
-def base_query(f: InsightFilters) -> Select[Any]:
+def base_query(f: InsightFilters, bits: dict[str, int] | None = None) -> Select[Any]:
     """Verbatim ids of the filtered set (the search service narrows candidates with it)."""
-    return select(InsightFact.verbatim_id).where(InsightFact.has_text.is_(True), *conditions(f))
+    return select(InsightFact.verbatim_id).where(InsightFact.has_text.is_(True), *conditions(f, bits=bits))

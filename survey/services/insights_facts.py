@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from survey.database import utcnow
 from survey.models import (
     Analysis,
+    Category,
     HumanLabel,
     InsightFact,
     InsightFactCategory,
@@ -71,6 +72,7 @@ def _refresh_verbatims(session: Session, ids: Sequence[int]) -> int:
         select(Analysis.id, Analysis.verbatim_id, Analysis.sentiment, Analysis.praise, Analysis.churn_risk,
                Analysis.corrected, Analysis.categories, Analysis.category_keys).where(Analysis.id.in_(newest))
     ).all()}
+    bits = category_bits(session)
     response_ids = [r.response_id for r in rows if r.response_id]
     stale = InsightFact.verbatim_id.in_(ids)
     if response_ids:
@@ -90,11 +92,33 @@ def _refresh_verbatims(session: Session, ids: Sequence[int]) -> int:
             "analysis_id": a.id if a else None, "sentiment": a.sentiment if a else None,
             "praise": bool(a.praise) if a else False, "churn_risk": bool(a.churn_risk) if a else False,
             "corrected": bool(a.corrected) if a else False,
+            "category_mask": 0, "positive_mask": 0, "negative_mask": 0,
         })
         if a is not None:
             polarity = {c.get("key"): c.get("polarity") or "neutral" for c in (a.categories or [])}
             categories[r.id] = [(k, polarity.get(k, "neutral")) for k in dict.fromkeys(a.category_keys or [])]
+            facts[-1].update(_masks(categories[r.id], bits))
     return _insert(session, facts, categories, key="verbatim_id")
+
+
+MAX_BIT = 62  # bits 1..62 of a signed 64-bit integer
+
+
+def category_bits(session: Session) -> dict[str, int]:
+    """Category key -> its bit in the fact masks (the category's id, for ids 1..62)."""
+    return {key: cid for key, cid in session.execute(select(Category.key, Category.id)) if 0 < cid <= MAX_BIT}
+
+
+def _masks(categories: list[tuple[str, str]], bits: dict[str, int]) -> dict[str, int]:
+    out = {"category_mask": 0, "positive_mask": 0, "negative_mask": 0}
+    for key, polarity in categories:
+        bit = bits.get(key)
+        if bit is None:
+            continue
+        out["category_mask"] |= 1 << bit
+        if polarity in ("positive", "negative"):
+            out[f"{polarity}_mask"] |= 1 << bit
+    return out
 
 
 def _refresh_responses(session: Session, ids: Sequence[int]) -> int:
@@ -115,6 +139,7 @@ def _refresh_responses(session: Session, ids: Sequence[int]) -> int:
         "has_text": False, "survey_id": r.survey_id, "survey_kind": r.kind, "score": r.score,
         "bucket": bucket(r.kind, r.score), "account_id": r.account_id, "contact_id": r.contact_id,
         "analysis_id": None, "sentiment": None, "praise": False, "churn_risk": False, "corrected": False,
+        "category_mask": 0, "positive_mask": 0, "negative_mask": 0,
     } for r in rows if r.score is not None]
     return _insert(session, facts, {}, key="response_id")
 

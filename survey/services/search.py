@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from survey.models import InsightFact, VerbatimEmbedding
 from survey.models.insights import SEARCH_TABLE
-from survey.services.insights import InsightFilters, base_query, conditions
+from survey.services.insights import InsightFilters, base_query, bits_of, conditions, estimate_rows
 from survey.services.insights_facts import sync_state
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ DIM = 384
 EXACT_LIMIT = 5_000  # filtered sets up to this size are searched exactly (7.5 MB of vectors)
 TAIL_LIMIT = 20_000  # newest not-yet-indexed embeddings searched exactly at query time
 KEYWORD_LIMIT = 300
+KEYWORD_RANK_LIMIT = 5_000  # more matches than this: rank keywords only among the meaning-based candidates
 KEYWORD_WEIGHT = 0.15  # a full keyword match adds this much to a cosine similarity
 MIN_SIMILARITY = 0.35  # below this, a verbatim is shown only if it also matches a keyword
 RESULT_LIMIT = 200
@@ -242,7 +243,7 @@ def _filtered(session: Session, f: InsightFilters, ids: list[int]) -> set[int]:
     allowed: set[int] = set()
     for start in range(0, len(ids), 5000):
         part = ids[start:start + 5000]
-        allowed.update(session.scalars(base_query(f).where(InsightFact.verbatim_id.in_(part))))
+        allowed.update(session.scalars(base_query(f, bits_of(session)).where(InsightFact.verbatim_id.in_(part))))
     return allowed
 
 
@@ -273,9 +274,9 @@ def vector_candidates(app: Flask, session: Session, f: InsightFilters, query: np
     state = sync_state(session)
     loaded = index_cache.get(index_path(app))
     usable = loaded is not None and loaded[1].get("token") == state.token
-    has_filters = bool(conditions(f))
+    has_filters = bool(conditions(f, bits=bits_of(session)))
     if not usable or (has_filters and filtered_count is not None and filtered_count <= EXACT_LIMIT):
-        return _exact(session, query, base_query(f), want)
+        return _exact(session, query, base_query(f, bits_of(session)), want)
     index, meta = loaded  # type: ignore[misc]
     found: dict[int, float] = {}
     total = max(len(index), 1)
@@ -291,14 +292,14 @@ def vector_candidates(app: Flask, session: Session, f: InsightFilters, query: np
             found[key] = sim
     # the tail: analysed after the index was built
     tail = (select(InsightFact.verbatim_id).where(InsightFact.analysis_id > int(meta["watermark"]),
-                                                   InsightFact.has_text.is_(True), *conditions(f))
+                                                   InsightFact.has_text.is_(True), *conditions(f, bits=bits_of(session)))
             .order_by(InsightFact.analysis_id.desc()).limit(TAIL_LIMIT))
     found.update(_exact(session, query, tail, want))
     return found
 
 
-def keyword_candidates(session: Session, f: InsightFilters, q: str,
-                       limit: int = KEYWORD_LIMIT) -> dict[int, float]:
+def keyword_candidates(session: Session, f: InsightFilters, q: str, limit: int = KEYWORD_LIMIT,
+                       within: list[int] | None = None) -> dict[int, float]:
     """Full-text matches, filters applied: verbatim id -> relevance scaled to 0..1.
 
     Every word must match first (selective, and the stronger signal); only when that finds little do verbatims
@@ -307,27 +308,32 @@ def keyword_candidates(session: Session, f: InsightFilters, q: str,
     words = [w.lower() for w in _WORD.findall(q)][:12]
     if not words:
         return {}
-    found = _keyword_query(session, f, words, "and", limit)
+    found = _keyword_query(session, f, words, "and", limit, within)
     if len(found) < 10 and len(words) > 1:
-        for vid, rank in _keyword_query(session, f, words, "or", limit).items():
+        for vid, rank in _keyword_query(session, f, words, "or", limit, within).items():
             found.setdefault(vid, rank * 0.5)  # a partial match counts for less
     return found
 
 
-def _keyword_query(session: Session, f: InsightFilters, words: list[str], mode: str, limit: int) -> dict[int, float]:
+def _keyword_query(session: Session, f: InsightFilters, words: list[str], mode: str, limit: int,
+                   within: list[int] | None = None) -> dict[int, float]:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         fts = table(SEARCH_TABLE, column("verbatim_id"), column("document"))
         tsq = func.to_tsquery(literal_column("'english'"), (" & " if mode == "and" else " | ").join(words))
         rank = func.ts_rank_cd(fts.c.document, tsq)
-        query = (select(fts.c.verbatim_id, rank).where(fts.c.document.op("@@")(tsq))
-                 .where(fts.c.verbatim_id.in_(base_query(f))))
+        query = select(fts.c.verbatim_id, rank).where(fts.c.document.op("@@")(tsq))
+        if within is not None and (estimate_rows(session, query) or 0) > KEYWORD_RANK_LIMIT:
+            # words this common say little on their own: they only boost the meaning-based candidates
+            query = query.where(fts.c.verbatim_id.in_(within or [-1]))
+        else:
+            query = query.where(fts.c.verbatim_id.in_(base_query(f, bits_of(session))))
     elif dialect == "sqlite":
         fts = table(SEARCH_TABLE, column("rowid"))
         match = (" AND " if mode == "and" else " OR ").join('"' + w.replace('"', "") + '"' for w in words)
         rank = -func.bm25(literal_column(SEARCH_TABLE))
         query = (select(fts.c.rowid, rank).where(literal_column(SEARCH_TABLE).op("MATCH")(match))
-                 .where(fts.c.rowid.in_(base_query(f))))
+                 .where(fts.c.rowid.in_(base_query(f, bits_of(session)))))  # SQLite serves small histories: rank every match
     else:
         return {}
     rows = session.execute(query.order_by(rank.desc()).limit(limit)).all()
@@ -353,7 +359,7 @@ def search(app: Flask, session: Session, f: InsightFilters, limit: int = RESULT_
     query = query / (np.linalg.norm(query) or 1.0)
     vectors = vector_candidates(app, session, f, query, want=limit, filtered_count=filtered_count)
     if f.q:
-        keyword = keyword_candidates(session, f, f.q)
+        keyword = keyword_candidates(session, f, f.q, within=list(vectors))
         missing = [vid for vid in keyword if vid not in vectors]
         if missing:  # keyword-only matches still get their true similarity
             vectors.update(_exact(session, query, select(VerbatimEmbedding.verbatim_id)

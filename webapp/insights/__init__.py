@@ -66,7 +66,7 @@ def _insights_url(filters: InsightFilters, endpoint: str = "insights.feedback", 
 def _search_ids(f: InsightFilters) -> list[search.SearchHit]:
     filtered = None
     if insights.conditions(f):
-        filtered = insights.summary(db.session, f).verbatims
+        filtered = insights.summary(db.session, f).verbatims  # sampled (an estimate) when it is very large
     return search.search(current_app._get_current_object(), db.session, f, filtered_count=filtered)
 
 
@@ -81,6 +81,7 @@ def feedback() -> Any:
     after = request.args.get("after") or None
     _catch_up()
     hits: list[search.SearchHit] = []
+    source = None
     if f.searching:
         hits = _search_ids(f)
         page = int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1
@@ -98,11 +99,12 @@ def feedback() -> Any:
             rows, next_cursor = insights.feedback_page(db.session, f, after)
         except FilterError as exc:
             abort(400, description=str(exc))
-        stats = insights.summary(db.session, f)
+        source = insights.fact_source(db.session, f)
+        stats = insights.summary(db.session, f, source=source)
         page, more_pages = 1, False
     context = {
         "f": f, "rows": rows, "next_cursor": next_cursor, "after": after, "stats": stats,
-        "top_categories": insights.category_counts(db.session, f) if not f.searching else [],
+        "top_categories": stats.categories[:12] if not f.searching else [],
         "names": insights.category_names(db.session), "searching": f.searching, "page": page,
         "more_pages": more_pages, "result_count": len(hits), "show_contacts": current_user.role == "admin",
         "like_verbatim": db.session.get(Verbatim, f.like) if f.like else None,
@@ -287,12 +289,13 @@ def trends() -> Any:
     if period not in insights.PERIODS:
         abort(400, description="period must be week or month.")
     _catch_up()
-    overall, driver_rows = insights.drivers(db.session, f)
+    source = insights.fact_source(db.session, f)
+    overall, driver_rows = insights.drivers(db.session, f, source=source)
     context = {
-        "f": f, "period": period, "overall": overall, "drivers": driver_rows,
-        "nps_series": insights.nps_over_time(db.session, f, period),
+        "f": f, "period": period, "overall": overall, "drivers": driver_rows, "source": source,
+        "nps_series": insights.nps_over_time(db.session, f, period, source=source),
         "category_series": insights.category_trends(db.session, f, period,
-                                                    keys=[d.key for d in driver_rows][:8] or None),
+                                                    keys=[d.key for d in driver_rows][:8] or None, source=source),
     }
     if _fragment_requested("trend-results"):
         return render_template("insights/_trends.html", **context)

@@ -70,7 +70,7 @@
           tooltip: { callbacks: {
             afterBody: function (items) {
               var p = series[items[0].dataIndex];
-              return p.n ? ["95% interval " + p.low + " to " + p.high, p.n + " answers"] : ["no answers"];
+              return p.n ? ["95% interval " + p.low + " to " + p.high, p.answers + " answers"] : ["no answers"];
             },
             label: function (ctx) { return ctx.datasetIndex === 2 ? "NPS " + (ctx.parsed.y > 0 ? "+" : "") + ctx.parsed.y : null; }
           } }
@@ -96,7 +96,7 @@
             backgroundColor: hatch(COLORS.passive, "dots"), stack: "mix", yAxisID: "y", pointStyle: "rect" },
           { type: "bar", label: "Detractors %", data: series.map(function (p) { return p.n ? p.detractors : null; }),
             backgroundColor: hatch(COLORS.detractor, "stripes"), stack: "mix", yAxisID: "y", pointStyle: "rect" },
-          { type: "line", label: "Answers", data: series.map(function (p) { return p.n; }), borderColor: "#111827",
+          { type: "line", label: "Answers", data: series.map(function (p) { return p.answers; }), borderColor: "#111827",
             backgroundColor: "#111827", borderDash: [5, 3], pointStyle: "triangle", pointRadius: 3, yAxisID: "n", tension: 0.2 }
         ]
       },
