@@ -477,7 +477,7 @@ def main() -> None:
         if grp != group:
             print(f"  {grp}")
             group = grp
-        print(f"    {name:<62} {ms:9.1f} ms  {ratio:7.2f}x")
+        print(f"    {name:<62} {ms:9.1f} ms  {ratio:7.2f}x" if ms >= 1 else f"    {name:<62} {ms:9.3f} ms  {ratio:7.4f}x")
 
 
 if __name__ == "__main__":

@@ -41,3 +41,8 @@ def test_known_people_entity_ruler() -> None:
     assert _people(nlp, "we talked with Zbyszko yesterday") == ["Zbyszko"]
     set_known_people(nlp, [])
     assert _people(nlp, "we talked with Zbyszko yesterday") == []
+
+
+def test_hyphenated_names_stay_whole(nlp_pipeline: object) -> None:
+    """'Hyun-woo' in a signature is one person, not 'Hyun'."""
+    assert _people(nlp_pipeline, "Is SAML possible on our plan? Thanks, Hyun-woo") == ["Hyun-woo"]

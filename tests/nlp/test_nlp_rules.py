@@ -61,3 +61,16 @@ def test_category_keywords_match_inflections(nlp_pipeline: object, annotator: ob
     rules = _rules(nlp_pipeline, annotator, "The app crashed twice. Our SSO login is broken.")
     found = {k for c in rules.clauses for k in c.categories}
     assert {"reliability_bugs", "security_compliance", "integrations"} <= found
+
+
+def test_imperative_add_is_a_feature_request(nlp_pipeline: object, annotator: object) -> None:
+    """'Add bulk upload please' is a wish (missing_features), not an evaluation."""
+    rules = _rules(nlp_pipeline, annotator, "Add bulk upload of documents please.")
+    assert rules.sentiment == "neutral"
+    assert any("missing_features" in c.categories for c in rules.clauses)
+
+
+def test_requests_do_not_praise(nlp_pipeline: object, annotator: object) -> None:
+    """'would love' and 'would appreciate' ask for something; they are not praise."""
+    for text in ("Would love a Gantt view.", "I would appreciate a call this week."):
+        assert not any(c.praise for c in _rules(nlp_pipeline, annotator, text).clauses), text
