@@ -93,3 +93,13 @@ def test_export_and_erase_from_the_admin_page(admin_client: Any, db_session: Any
     db_session.expire_all()
     assert db_session.get(Contact, contact.id) is None
     assert {"contact_exported", "contact_erased"} <= set(db_session.scalars(select(AuditEvent.action)))
+
+
+def test_feedback_export_is_audited(client: Any, db_session: Any) -> None:
+    """Exporting feedback leaves an audit entry with the filters used."""
+    make_user(db_session, role="product", email="pm@example.com")
+    db_session.commit()
+    login(client, "pm@example.com")
+    assert client.get("/insights/export.csv?sentiment=negative").status_code == 200
+    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback_exported"))
+    assert event is not None and event.details["filters"].get("sentiment") == "negative"

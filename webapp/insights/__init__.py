@@ -137,6 +137,7 @@ def export_csv() -> Response:
     """The filtered verbatims as CSV (newest first, or in search order), streamed."""
     f = _filters()
     _catch_up()
+    _audit_export("csv", f)
     columns = ["verbatim_id", "date", "channel", "score", "nps_bucket", "account", "plan", "segment", "text",
                "categories", "sentiment", "praise", "churn_risk", "similarity"]
 
@@ -172,10 +173,22 @@ def export_json() -> Response:
     """The filtered verbatims as JSON: {"filters": ..., "count": n, "verbatims": [...]}."""
     f = _filters()
     _catch_up()
+    _audit_export("json", f)
     rows = list(_export_iter(f))
     body = json.dumps({"filters": f.to_args(), "count": len(rows), "verbatims": rows}, ensure_ascii=False)
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{_export_name("json")}"'})
+
+
+def _audit_export(fmt: str, f: Any) -> None:
+    """Exports of customer feedback are sensitive: who exported what, with which filters."""
+    from flask_login import current_user
+
+    from survey.services.audit import record
+
+    record(db.session, "feedback_exported", actor=current_user, target_type="export", target_id=fmt,
+           ip=request.remote_addr, details={"filters": f.to_args()})
+    db.session.commit()
 
 
 # ---------------------------------------------------------------- one verbatim and its labels
