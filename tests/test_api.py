@@ -139,3 +139,14 @@ def test_token_use_is_audited(client: Any, db_session: Any) -> None:
     """Every API token use leaves an audit event."""
     client.get("/api/v1/verbatims", headers=_token(db_session))
     assert db_session.scalar(select(AuditEvent.action)) == "api_token_used"
+
+
+def test_export_returns_the_filtered_set_and_is_audited(client: Any, db_session: Any) -> None:
+    """The API export returns every matching verbatim in one document and leaves an audit entry."""
+    for i in range(3):
+        db_session.add(Verbatim(text=f"note {i}", source="note"))
+    db_session.add(Verbatim(text="a ticket", source="support_ticket"))
+    db_session.commit()
+    body = client.get("/api/v1/verbatims/export?source=note", headers=_token(db_session, "product")).get_json()
+    assert body["count"] == 3 and not body["truncated"] and {i["source"] for i in body["items"]} == {"note"}
+    assert db_session.scalar(select(AuditEvent.action).where(AuditEvent.action == "feedback_exported"))

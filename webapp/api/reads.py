@@ -17,6 +17,8 @@ from webapp.api import bp, not_found, token_required
 from webapp.api.schemas import (
     MAX_ID,
     ErrorOut,
+    ExportOut,
+    ExportQuery,
     InviteListOut,
     InviteQuery,
     ResponseOut,
@@ -134,6 +136,65 @@ def list_verbatims() -> Any:
     ]
     next_before = verbatims[-1].id if len(verbatims) == q.limit else None
     return jsonify(items=items, next_before_id=next_before)
+
+
+EXPORT_LIMIT = 50_000
+
+
+@bp.get("/verbatims/export")
+@token_required("csm", "product")
+@spec.validate(query=ExportQuery, resp=SpecResponse(HTTP_200=ExportOut, **ERRORS), tags=["verbatims"])
+def export_verbatims() -> Any:
+    """The whole filtered set in one JSON document (up to 50,000 verbatims), audited like page exports."""
+    from survey.services.audit import record
+
+    q: ExportQuery = request.context.query  # type: ignore[attr-defined]
+    query = select(Verbatim).options(selectinload(Verbatim.response), selectinload(Verbatim.contact))
+    query = _filtered(query, q)
+    verbatims = list(db.session.scalars(query.order_by(Verbatim.id.desc()).limit(EXPORT_LIMIT + 1)))
+    truncated = len(verbatims) > EXPORT_LIMIT
+    verbatims = verbatims[:EXPORT_LIMIT]
+    analyses = _latest_analyses([v.id for v in verbatims])
+    if q.category:
+        verbatims = [v for v in verbatims if v.id in analyses and q.category in analyses[v.id].category_keys]
+    record(db.session, "feedback_exported", actor=g.api_token.created_by, actor_label=f"token:{g.api_token.prefix}",
+           target_type="export", target_id="api", details={"filters": q.model_dump(mode="json", exclude_none=True)})
+    db.session.commit()
+    items = [_verbatim_json(v, analyses.get(v.id)) for v in verbatims]
+    return jsonify(count=len(items), truncated=truncated, items=items)
+
+
+def _filtered(query: Any, q: Any) -> Any:
+    """Apply the shared verbatim filters (source, account, dates, sentiment)."""
+    if q.source:
+        query = query.where(Verbatim.source == q.source)
+    if q.account_id:
+        query = query.where(Verbatim.account_id == q.account_id)
+    if q.since:
+        query = query.where(Verbatim.created_at >= datetime.combine(q.since, time.min))
+    if q.until:
+        query = query.where(Verbatim.created_at <= datetime.combine(q.until, time.max))
+    if q.sentiment:
+        query = query.where(select(Analysis.verbatim_id).where(
+            Analysis.verbatim_id == Verbatim.id, Analysis.sentiment == q.sentiment).exists())
+    return query
+
+
+def _verbatim_json(v: Verbatim, analysis: Analysis | None) -> dict[str, Any]:
+    show_contacts = g.api_token.role in ("admin", "csm")
+    return {
+        "id": v.id,
+        "source": v.source,
+        "external_id": v.external_id,
+        "text": v.text,
+        "created_at": _iso(v.created_at),
+        "account_id": v.account_id,
+        "contact_id": v.contact_id if show_contacts else None,
+        "contact_email": v.contact.email if (show_contacts and v.contact) else None,
+        "score": v.response.score if v.response else None,
+        "analysis_status": v.analysis_status,
+        "analysis": analysis_json(analysis),
+    }
 
 
 def _latest_analyses(ids: list[int]) -> dict[int, Analysis]:

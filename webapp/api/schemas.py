@@ -174,6 +174,21 @@ class VerbatimQuery(Strict):
     limit: int = Field(default=100, ge=1, le=500)
 
 
+class ExportQuery(Strict):
+    source: Literal["survey", "support_ticket", "email", "review", "note", "import"] | None = None
+    sentiment: Literal["positive", "negative", "neutral", "mixed"] | None = None
+    category: str | None = Field(default=None, max_length=60)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    since: date | None = None
+    until: date | None = None
+
+
+class ExportOut(BaseModel):
+    count: int
+    truncated: bool
+    items: list[VerbatimOut]
+
+
 class TaskOut(BaseModel):
     id: int
     status: str
