@@ -97,45 +97,16 @@ def list_verbatims() -> Any:
     """Verbatims newest first with their analyses, filtered like the insights page; keyset-paginated."""
     q: VerbatimQuery = request.context.query  # type: ignore[attr-defined]
     query = select(Verbatim).options(selectinload(Verbatim.response), selectinload(Verbatim.contact))
-    if q.source:
-        query = query.where(Verbatim.source == q.source)
-    if q.account_id:
-        query = query.where(Verbatim.account_id == q.account_id)
-    if q.since:
-        query = query.where(Verbatim.created_at >= datetime.combine(q.since, time.min))
-    if q.until:
-        query = query.where(Verbatim.created_at <= datetime.combine(q.until, time.max))
+    query = _filtered(query, q)
     if q.before_id:
         query = query.where(Verbatim.id < q.before_id)
-    if q.sentiment or q.category:
-        latest = select(Analysis.verbatim_id).where(Analysis.verbatim_id == Verbatim.id)
-        if q.sentiment:
-            latest = latest.where(Analysis.sentiment == q.sentiment)
-        query = query.where(latest.exists())
     verbatims = list(db.session.scalars(query.order_by(Verbatim.id.desc()).limit(q.limit * (4 if q.category else 1))))
     analyses = _latest_analyses([v.id for v in verbatims])
     if q.category:
         verbatims = [v for v in verbatims if v.id in analyses and q.category in analyses[v.id].category_keys]
     verbatims = verbatims[: q.limit]
-    show_contacts = g.api_token.role in ("admin", "csm")
-    items = [
-        {
-            "id": v.id,
-            "source": v.source,
-            "external_id": v.external_id,
-            "text": v.text,
-            "created_at": _iso(v.created_at),
-            "account_id": v.account_id,
-            "contact_id": v.contact_id if show_contacts else None,
-            "contact_email": v.contact.email if (show_contacts and v.contact) else None,
-            "score": v.response.score if v.response else None,
-            "analysis_status": v.analysis_status,
-            "analysis": analysis_json(analyses.get(v.id)),
-        }
-        for v in verbatims
-    ]
     next_before = verbatims[-1].id if len(verbatims) == q.limit else None
-    return jsonify(items=items, next_before_id=next_before)
+    return jsonify(items=[_verbatim_json(v, analyses.get(v.id)) for v in verbatims], next_before_id=next_before)
 
 
 EXPORT_LIMIT = 50_000
