@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from survey.database import utcnow
 from survey.models import (
@@ -34,30 +34,6 @@ class FeedbackRow:
     verbatim: Verbatim
     analysis: Analysis | None
     score: int | None
-
-
-def advocate_flags(session: Session, limit: int = 200) -> list[AdvocateFlag]:
-    """Newest advocate signals first."""
-    return list(
-        session.scalars(
-            select(AdvocateFlag)
-            .options(joinedload(AdvocateFlag.verbatim), joinedload(AdvocateFlag.contact), joinedload(AdvocateFlag.account))
-            .order_by(AdvocateFlag.id.desc())
-            .limit(limit)
-        ).unique().all()
-    )
-
-
-def invites(session: Session, limit: int = 200) -> list[AdvocacyInvite]:
-    """Newest invites first."""
-    return list(
-        session.scalars(
-            select(AdvocacyInvite)
-            .options(joinedload(AdvocacyInvite.contact), joinedload(AdvocacyInvite.account))
-            .order_by(AdvocacyInvite.id.desc())
-            .limit(limit)
-        ).unique().all()
-    )
 
 
 def home_summary(session: Session, user: User) -> dict[str, Any]:
