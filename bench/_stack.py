@@ -92,3 +92,30 @@ def ensure_survey(db_url: str, key: str) -> None:
         session.add(Survey(public_key=key, name="Bench", kind="nps", question="How likely?", product_name="Bench"))
         session.commit()
     session.close()
+
+
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds used so far by each process family on this machine (Linux /proc), to show where time goes."""
+    families: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        name = stat.split("(", 1)[1].rsplit(")", 1)[0]
+        fields = stat.rsplit(")", 1)[1].split()
+        family = ("gunicorn" if "gunicorn" in cmd else "rq worker" if "feedloop worker" in cmd or " worker" in cmd
+                  and "feedloop" in cmd else "bench client" if pid == str(os.getpid()) else
+                  "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else "other")
+        families[family] = families.get(family, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return families
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    """CPU milliseconds per request by process family between two snapshots."""
+    return {k: round((after.get(k, 0.0) - before.get(k, 0.0)) * 1000 / max(requests, 1), 2)
+            for k in sorted(after) if after.get(k, 0.0) - before.get(k, 0.0) > 0.01}

@@ -15,7 +15,7 @@ import uuid
 
 import httpx
 
-from _stack import ensure_survey, env_for, feedloop, flush_redis, fresh_database, gunicorn, machine
+from _stack import cpu_by_process, cpu_delta, ensure_survey, env_for, feedloop, flush_redis, fresh_database, gunicorn, machine
 
 
 def pct(values: list[float], p: float) -> float:
@@ -92,8 +92,13 @@ async def main(args: argparse.Namespace) -> None:
         limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
             await closed_loop(client, trivial, 2, args.concurrency)  # warm-up
+            cpu0 = cpu_by_process()
             baseline = await closed_loop(client, trivial, args.seconds, args.concurrency)
+            cpu1 = cpu_by_process()
             subs = await closed_loop(client, submit, args.seconds, args.concurrency)
+            cpu2 = cpu_by_process()
+            baseline["cpu_ms_per_request"] = cpu_delta(cpu0, cpu1, baseline["n"])
+            subs["cpu_ms_per_request"] = cpu_delta(cpu1, cpu2, subs["n"])
             fixed = await open_loop(client, submit, args.rate, args.seconds)
     result = {
         "machine": machine(), "web_workers": args.web_workers, "concurrency": args.concurrency,
@@ -105,6 +110,7 @@ async def main(args: argparse.Namespace) -> None:
         r = result[name]
         print(f"{name:7s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
               f"p99 {r['p99']:6.1f} ms  errors {r['errors']}/{r['n']}")
+        print(f"        CPU ms per request: {r['cpu_ms_per_request']}")
     print(f"ratio submit/ping throughput: {result['ratio_submit_to_ping']:.2f}")
     print(f"fixed {args.rate:.0f}/s: p50 {fixed['p50']:.1f} ms  p95 {fixed['p95']:.1f} ms  p99 {fixed['p99']:.1f} ms "
           f"errors {fixed['errors']}/{fixed['n']}")

@@ -170,3 +170,53 @@ def test_poison_verbatims_never_block_the_queue(app: Flask, db_session: Any, run
     if poison_row.analysis_status == "failed":
         assert poison_row.analysis_error
     assert db_session.get(Verbatim, normal.id).analysis_status == "done"
+
+
+@pytest.mark.slow
+def test_worker_process_outlives_a_redis_outage(app_config: dict[str, Any], db_session: Any, tmp_path: Path) -> None:
+    """A real `feedloop worker` keeps running through a Redis outage, then finishes what arrived meanwhile."""
+    from workers import embedded_redis
+
+    make_survey(db_session, key="outlive-nps")
+    db_session.commit()
+    proc, url = embedded_redis.start(tmp_path)
+    own = create_app({**app_config, "REDIS_URL": url})
+    web = own.test_client()
+    log = open(tmp_path / "worker.log", "w")
+    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "feedloop"), "worker", "--name", "outlive"],
+                              env=_worker_env(app_config, FEEDLOOP_REDIS_URL=url,
+                                              FEEDLOOP_SWEEP_PENDING_AFTER_SECONDS="0",
+                                              FEEDLOOP_SWEEP_INTERVAL_SECONDS="2"),
+                              stdout=log, stderr=subprocess.STDOUT)
+
+    def done() -> int:
+        with db.get_engine(own).connect() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM verbatims WHERE action_status = 'done'")).scalar())
+
+    def wait_for(count: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if done() >= count:
+                return True
+            time.sleep(0.3)
+        return False
+
+    try:
+        assert web.post("/s/outlive-nps/responses", json={"score": 3, "comment": "Exports fail."}).status_code == 201
+        assert wait_for(1, 120), (tmp_path / "worker.log").read_text()[-3000:]
+        proc.terminate()
+        proc.wait(timeout=10)
+        for i in range(2):
+            assert web.post("/s/outlive-nps/responses", json={"score": 2, "comment": f"Slow {i}"}).status_code == 201
+        time.sleep(3)
+        assert worker.poll() is None, "the worker died with Redis"
+        proc, _ = embedded_redis.start(tmp_path)  # back, and empty
+        assert wait_for(3, 90), (tmp_path / "worker.log").read_text()[-3000:]
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0  # a stop request ends it, even right after a restart
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        log.close()
+        proc.terminate()
+        proc.wait(timeout=10)

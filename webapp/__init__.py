@@ -11,6 +11,7 @@ from flask import Flask
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints. No I/O beyond reading config and the instance secret."""
     from webapp import admin, advocacy, api, auth, errors, health, insights, public, recovery, security, staff, surveys_admin
+    from survey import cache as row_cache
     from webapp.config import load_config
     from workers import webhook_jobs
     from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, redis_client
@@ -19,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("FEEDLOOP_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path)
     load_config(app, config)
+    row_cache.configure(float(app.config["ROW_CACHE_SECONDS"]))
 
     db.init_app(app)
     redis_client.init_app(app)

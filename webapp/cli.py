@@ -186,9 +186,9 @@ def worker(burst: bool, queues: str, name: str | None) -> None:
     from nlp.engine import EngineLoadError
     from webapp.extensions import db as database
     from webapp.extensions import get_redis
-    from workers import enqueue, runtime
+    from workers import runtime
     from workers.queues import get_queue
-    from workers.worker import FeedloopWorker
+    from workers.worker import work_until_stopped
 
     app = current_app._get_current_object()
     try:
@@ -204,9 +204,7 @@ def worker(burst: bool, queues: str, name: str | None) -> None:
         queue_objs = [get_queue(n) for n in names]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    enqueue.schedule_sweep(1)
-    w = FeedloopWorker(queue_objs, connection=get_redis(), app=app, name=name)
-    w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    work_until_stopped(app, queue_objs, get_redis(), name=name, burst=burst)
 
 
 @main.command("sweep")

@@ -26,6 +26,7 @@ class Defaults:
     ANALYSIS_MAX_ATTEMPTS = 5
     JOB_RETRY_INTERVALS = [10, 60, 300]  # seconds; one retry per entry
     PUBLIC_RATE_LIMIT = "120 per minute"
+    ROW_CACHE_SECONDS = 5.0  # surveys and webhook endpoints read per submission; other processes see edits this late
     LOGIN_RATE_LIMIT = "10 per minute"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

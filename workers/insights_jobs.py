@@ -17,7 +17,7 @@ def sync_insights() -> dict[str, Any]:
     """Catch the read model up, fold new embeddings into the index, and queue today's theme detection."""
     from sqlalchemy import select
 
-    from survey.models import ReanalysisRun, ThemeRun
+    from survey.models import ReanalysisRun, ThemeRun, Verbatim
     from survey.services import insights_facts, insights_loop
     from survey.services.themes import ThemeSettings
     from webapp.extensions import db

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import time
 from typing import Any
 
+import redis
 from flask import Flask
 from rq import SimpleWorker
 from rq.job import Job
@@ -21,6 +25,13 @@ class FeedloopWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.flask_app = app
 
+    stop_signalled = False
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        """Remember a SIGINT/SIGTERM: RQ only keeps it when busy, and an idle stop must not be restarted."""
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
+
     def run_maintenance_tasks(self) -> None:
         """Besides RQ's own cleanup (abandoned jobs of dead workers), make sure a sweep stays scheduled."""
         super().run_maintenance_tasks()
@@ -35,3 +46,70 @@ class FeedloopWorker(SimpleWorker):
         assert self.flask_app is not None
         with self.flask_app.app_context():
             return super().perform_job(job, queue)
+
+
+log = logging.getLogger(__name__)
+
+
+def work_until_stopped(app: Flask, queues: list[Queue], connection: redis.Redis, *, name: str | None,
+                       burst: bool) -> None:
+    """Run the worker; when Redis goes away, RQ quits, so wait for Redis and start over (same process, same model).
+
+    RQ's loop treats a lost connection during a job's bookkeeping as fatal and quits. The database still holds
+    every pending verbatim, so nothing is lost either way, but a worker that stays up means nobody has to restart
+    it after an outage; the sweep it schedules on start re-enqueues what the outage left behind.
+    """
+    from workers.enqueue import schedule_sweep
+
+    restarts = 0
+    while True:
+        schedule_sweep(1)
+        worker_name = name if name is None or restarts == 0 else f"{name}-r{restarts}"
+        # Maintenance (restarting a dead scheduler, re-seeding the sweep) runs once per sweep interval rather
+        # than RQ's ten minutes, so a Redis that came back empty is swept within a minute.
+        interval = max(5, int(app.config["SWEEP_INTERVAL_SECONDS"]))
+        worker = FeedloopWorker(queues, connection=connection, app=app, name=worker_name,
+                                maintenance_interval=interval)
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("Redis lost (%s)", exc)
+        if burst or worker.stop_signalled or worker._stop_requested:
+            return
+        # Any other exit is RQ giving up on an error (almost always Redis): start over once Redis answers.
+        if not _wait_for_redis(connection, first_delay=1.0):
+            return
+        restarts += 1
+        log.warning("restarting the worker loop (restart %d)", restarts)
+
+
+def _redis_up(connection: redis.Redis) -> bool:
+    try:
+        return bool(connection.ping())
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False
+
+
+def _wait_for_redis(connection: redis.Redis, first_delay: float = 0.0, max_wait: float = 5.0) -> bool:
+    """Poll Redis with backoff until it answers; False when asked to stop meanwhile (SIGINT/SIGTERM)."""
+    stop = {"requested": False}
+
+    def request_stop(_signum: int, _frame: Any) -> None:
+        stop["requested"] = True
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        time.sleep(first_delay)  # never a tight loop, whatever made RQ quit
+        delay = 0.5
+        while not stop["requested"]:
+            if _redis_up(connection):
+                return True
+            log.warning("waiting for Redis to come back (next try in %.0f s)", delay)
+            end = time.monotonic() + delay
+            while time.monotonic() < end and not stop["requested"]:
+                time.sleep(0.1)
+            delay = min(delay * 2, max_wait)
+        return False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

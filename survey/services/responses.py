@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from survey.database import utcnow
 from survey.models import Contact, Response, Survey, Verbatim
 from survey.scoring import bucket, score_range
 
@@ -107,31 +107,28 @@ def _parse_score(raw: Any, bounds: tuple[int, int] | None) -> int | None:
 
 def store_submission(session: Session, survey: Survey, sub: Submission) -> SubmitResult:
     """Insert the response (and its verbatim when there is a comment); a repeated submission id returns the first."""
-    if sub.submission_id:
-        existing = session.scalar(select(Response).where(Response.submission_id == sub.submission_id))
-        if existing is not None:
-            return _duplicate(session, existing)
     contact = None
     if sub.email:
         contact = session.scalar(select(Contact).where(Contact.email == sub.email))
-    response = Response(
-        survey_id=survey.id,
-        contact_id=contact.id if contact else None,
-        account_id=contact.account_id if contact else None,
-        score=sub.score,
-        channel=sub.channel,
-        locale=sub.locale,
-        submission_id=sub.submission_id,
+    values = {
+        "survey_id": survey.id,
+        "contact_id": contact.id if contact else None,
+        "account_id": contact.account_id if contact else None,
+        "score": sub.score,
+        "channel": sub.channel,
+        "locale": sub.locale,
+        "submission_id": sub.submission_id,
+        "answered_at": utcnow(),
+    }
+    # One round trip: a retried submission (same id, possibly concurrent) inserts nothing and is looked up.
+    response = session.scalar(
+        _insert_for(session).values(values).on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(Response)
     )
-    try:
-        with session.begin_nested():
-            session.add(response)
-            session.flush()
-    except IntegrityError:
-        # A concurrent request with the same submission id won the race.
+    if response is None:
         existing = session.scalar(select(Response).where(Response.submission_id == sub.submission_id))
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - the conflicting row exists by definition
+            raise RuntimeError(f"submission {sub.submission_id!r} conflicted but cannot be found")
         return _duplicate(session, existing)
     verbatim = None
     if sub.comment:
@@ -166,6 +163,17 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
         "summary": f"{survey.name}: score {response.score}",
     })
     return SubmitResult(response=response, verbatim=verbatim, created=True)
+
+
+def _insert_for(session: Session) -> Any:
+    """INSERT with ON CONFLICT for the database at hand (PostgreSQL in production, SQLite embedded)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(Response)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(Response)
 
 
 def _needs_action_without_text(survey: Survey, score: int | None) -> bool:

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.cache import RowCache
 from survey.database import utcnow
 from survey.models import WebhookDelivery, WebhookEndpoint
 from survey.models.integrations import WEBHOOK_EVENTS
@@ -52,15 +53,24 @@ def register_endpoint(session: Session, url: str, events: list[str], fmt: str = 
     return endpoint
 
 
+# Whether any endpoint is active: every submission asks, and most installations have none. Only "none" is
+# trusted from the cache; otherwise the endpoints are read, so a deleted one is never written to.
+_any_active: RowCache[bool] = RowCache(WebhookEndpoint)
+
+
 def emit(session: Session, event: str, payload: dict[str, Any]) -> list[int]:
     """Create a pending delivery per subscribed endpoint; the caller commits, then enqueues the ids."""
     if event not in WEBHOOK_EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).all()
+    active = select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
+    if not _any_active.get(id(session.get_bind()),
+                           lambda: session.scalar(select(active.exists())) or False):
+        return []
+    subscriptions = [(endpoint.id, endpoint.events) for endpoint in session.scalars(active)]
     ids = []
-    for endpoint in endpoints:
-        if event in endpoint.events:
-            delivery = WebhookDelivery(endpoint_id=endpoint.id, event=event, payload=payload)
+    for endpoint_id, events in subscriptions:
+        if event in events:
+            delivery = WebhookDelivery(endpoint_id=endpoint_id, event=event, payload=payload)
             session.add(delivery)
             session.flush()
             ids.append(delivery.id)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, jsonify, make_response, render_template, request
 from sqlalchemy import select
 
+from survey.cache import RowCache
 from survey.models import Contact, Response, Survey
 from survey.scoring import score_range
 from survey.services.answers import AnswerResult, attach_contact, set_comment, submit
@@ -23,11 +24,24 @@ def public_limit() -> str:
     return str(current_app.config["PUBLIC_RATE_LIMIT"])
 
 
+_surveys: RowCache[Survey | None] = RowCache(Survey)
+
+
 def find_survey(key: str) -> Survey | None:
-    """The survey behind a public key; over-long keys are not even looked up."""
+    """The survey behind a public key, from the row cache; over-long keys are not even looked up."""
     if not key or len(key) > 64:
         return None
-    return db.session.scalar(select(Survey).where(Survey.public_key == key))
+    cached = _surveys.get((id(db.engine), key), lambda: _load_survey(key))
+    if cached is None:
+        return None
+    # A copy for this request's session, without a query: the cached row is detached and never changes.
+    return db.session.merge(cached, load=False)
+
+
+def _load_survey(key: str) -> Survey | None:
+    """Read in a session of its own, so the cached row is detached from any request."""
+    with current_app.extensions["feedloop_db"][1]() as session:
+        return session.scalar(select(Survey).where(Survey.public_key == key))
 
 
 def new_submission_id() -> str:
@@ -82,9 +96,10 @@ def accept_answer(
     survey: Survey, data: dict[str, Any], *, channel: str, locale: str | None, contact: Contact | None = None
 ) -> AnswerResult:
     """Validate and store a score step (or a one-shot answer); a repeated submission id updates instead."""
-    existing = _existing(data.get("submission_id"))
-    if existing is not None and existing.survey_id == survey.id and data.get("score") in (None, ""):
-        data = {**data, "score": existing.score}  # a follow-up carrying only the comment
+    if data.get("score") in (None, ""):
+        existing = _existing(data.get("submission_id"))
+        if existing is not None and existing.survey_id == survey.id:
+            data = {**data, "score": existing.score}  # a follow-up carrying only the comment
     if contact is not None:
         data = {**data, "email": contact.email}
     sub = parse_submission(
