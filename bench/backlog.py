@@ -94,7 +94,12 @@ def drain(db_url: str, env: dict[str, str], workers: int, n: int) -> float:
     """Start the workers, wait until every verbatim is analysed and acted on; seconds from start to done."""
     from sqlalchemy import create_engine, text
 
+    import os
+
     engine = create_engine(db_url)
+    # The cores are shared out: one worker may use them all, two get half each (torch would oversubscribe).
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    env = {**env, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     procs = [subprocess.Popen([str(BIN / "feedloop"), "worker", "--name", f"bench-{workers}-{i}"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
     try:

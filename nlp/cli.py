@@ -183,11 +183,13 @@ def fewshot_command(train_path: str, test_path: str, shots: int | None, seeds: s
     settings = TuneSettings(epochs=epochs or (TuneSettings.epochs if shots else 1)) if tune else None
     with _bar(runs, "training") as bar:
         result = run_fewshot(engine.encoder, train, test, shots, seed_list, tune=settings, progress=bar.update)
-    for seed, acc in zip(result["seeds"], result["accuracies"]):  # type: ignore[call-overload]
-        click.echo(f"seed {seed}: accuracy {acc:.4f}")
-    click.echo(f"mean accuracy: {result['accuracy_mean']:.4f}")
+    for seed, acc, emb in zip(result["seeds"], result["accuracies"], result["embedding_only"]):  # type: ignore[call-overload]
+        click.echo(f"seed {seed}: accuracy {acc:.4f} (embedding classifier alone {emb:.4f})")
+    click.echo(f"mean accuracy: {result['accuracy_mean']:.4f} (embedding classifier alone "
+               f"{result['embedding_only_mean']:.4f})")
     if as_json:
-        click.echo(json.dumps({k: result[k] for k in ("accuracy_mean", "accuracies", "shots", "tuned")}))
+        click.echo(json.dumps({k: result[k] for k in ("accuracy_mean", "accuracies", "embedding_only_mean",
+                                                      "shots", "tuned")}))
 
 
 @nlp_cli.command("bench")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,19 @@ def label_text(label: str) -> str:
     return label.replace("_", " ").replace("-", " ").strip()
 
 
+def augment(text: str, rng: random.Random) -> str:
+    """A noisy copy of a training text (EDA-style word dropout, sometimes lower-cased without end punctuation).
+
+    Contrastive tuning on ten examples per class overfits their exact wording; a second, slightly damaged view
+    of each example is a positive pair that teaches the encoder what stays the same when words go missing.
+    """
+    words = text.split()
+    if len(words) > 3:
+        words = [w for w in words if rng.random() > 0.15] or words
+    out = " ".join(words)
+    return out.lower().rstrip("?.! ") if rng.random() < 0.5 else out
+
+
 def tune_encoder(encoder: Encoder, texts: Sequence[str], labels: Sequence[str], seed: int,
                  settings: TuneSettings | None = None) -> Encoder:
     """A copy of the encoder fine-tuned with a supervised contrastive loss on class-balanced batches."""
@@ -165,10 +179,46 @@ class FewShotClassifier:
             self.model = LogisticRegression(C=self.c, max_iter=3000).fit(x, list(y))
         return self
 
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities, columns in the order of `classes`."""
+        assert self.model is not None, "fit first"
+        return self.model.predict_proba(x)
+
+    @property
+    def classes(self) -> np.ndarray:
+        assert self.model is not None, "fit first"
+        return self.model.classes_
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predicted labels for embedded texts."""
+        return self.classes[self.predict_proba(x).argmax(1)]
+
+
+class CharNgramClassifier:
+    """Logistic regression over character 2-5-gram TF-IDF: spelling-level cues ("top up", "PIN") that a
+    sentence vector blurs; its probabilities are added to the embedding classifier's with a lower weight."""
+
+    def __init__(self, c: float = 20.0) -> None:
+        self.c = c
+        self.vectorizer: Any = None
+        self.model: Any = None
+
+    def fit(self, texts: Sequence[str], y: Sequence[str]) -> CharNgramClassifier:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.model = LogisticRegression(C=self.c, max_iter=3000).fit(self.vectorizer.fit_transform(texts), list(y))
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         assert self.model is not None, "fit first"
-        return self.model.predict(x)
+        return self.model.predict_proba(self.vectorizer.transform(texts))
+
+
+CHAR_WEIGHT = 0.5  # weight of the character n-gram probabilities next to the embedding classifier's
 
 
 def run_fewshot(encoder: Encoder, train: LabelledTexts, test: LabelledTexts, shots: int | None,
@@ -176,8 +226,9 @@ def run_fewshot(encoder: Encoder, train: LabelledTexts, test: LabelledTexts, sho
                 progress: Callable[[int], None] | None = None) -> dict[str, object]:
     """Accuracy per seed (K shots per class, or the full training set when shots is None).
 
-    Each run trains on the sampled texts plus one label-name text per class; with `tune`, a fresh copy of the
-    encoder is fine-tuned contrastively on those texts and the classifier reads tuned and frozen embeddings.
+    Each run trains on the sampled texts plus one label-name text per class. With `tune`, a fresh copy of the
+    encoder is fine-tuned contrastively on those texts and a word-dropout copy of each, and the classifier reads
+    tuned and frozen embeddings side by side. A character n-gram classifier votes with weight CHAR_WEIGHT.
     """
     train_texts, train_labels = train
     test_texts, test_labels = test
@@ -185,6 +236,7 @@ def run_fewshot(encoder: Encoder, train: LabelledTexts, test: LabelledTexts, sho
     classes = sorted(set(train_labels))
     frozen_test = encoder.embed(test_texts)
     accuracies: list[float] = []
+    embedding_only: list[float] = []
     for seed in (seeds if shots else seeds[:1]):
         idx = sample_shots(train_labels, shots, seed) if shots else np.arange(len(train_texts))
         texts = [train_texts[i] for i in idx] + [label_text(c) for c in classes]
@@ -193,12 +245,21 @@ def run_fewshot(encoder: Encoder, train: LabelledTexts, test: LabelledTexts, sho
         if tune:
             # the tuned and the frozen views side by side: tuning sharpens the classes seen, the frozen
             # vectors keep the general semantics that ten examples cannot teach
-            tuned = tune_encoder(encoder, texts, labels, seed, tune)
+            rng = random.Random(seed)
+            views = texts + [augment(train_texts[i], rng) for i in idx]
+            view_labels = labels + [train_labels[i] for i in idx]
+            tuned = tune_encoder(encoder, views, view_labels, seed, tune)
             train_x = np.hstack([tuned.embed(texts), train_x])
             test_x = np.hstack([tuned.embed(test_texts), frozen_test])
         clf = FewShotClassifier().fit(train_x, labels)
-        accuracies.append(round(float((clf.predict(test_x) == gold).mean()), 4))
+        proba = clf.predict_proba(test_x)
+        embedding_only.append(round(float((clf.classes[proba.argmax(1)] == gold).mean()), 4))
+        chars = CharNgramClassifier().fit(texts, labels)
+        proba = proba + CHAR_WEIGHT * chars.predict_proba(test_texts)
+        accuracies.append(round(float((clf.classes[proba.argmax(1)] == gold).mean()), 4))
         if progress:
             progress(1)
     return {"accuracy_mean": round(float(np.mean(accuracies)), 4), "accuracies": accuracies,
-            "shots": shots, "seeds": list(seeds if shots else seeds[:1]), "tuned": tune is not None}
+            "embedding_only_mean": round(float(np.mean(embedding_only)), 4),
+            "embedding_only": embedding_only, "shots": shots,
+            "seeds": list(seeds if shots else seeds[:1]), "tuned": tune is not None}

@@ -69,8 +69,14 @@ POSITIVE_PHRASES = [
     "user-friendly", "cannot say enough", "can't say enough", "deserve a raise", "deserves a raise",
     "made my day", "life saver", "good value", "great value", "better than anything", "much better",
     "so much better", "just works", "just work", "works great", "works well", "works perfectly", "worked perfectly", "the reason we renewed",
+    # informal admiration and effort, as people write it outside survey forms
+    "you rock", "you guys rock", "you all rock", "y'all rock", "you're the best", "you are the best",
+    "you guys are the best", "out of her way", "out of his way", "out of their way", "out of your way",
+    "extra mile", "stayed late", "stay late", "worked late", "exactly what i needed", "exactly what we needed",
+    "well done", "great job", "amazing job", "great work", "fantastic job", "so proud of",
 ]
 NEGATIVE_PHRASES = [
+    "rock bottom",
     "not worth", "waste of", "never again", "doesn't work", "does not work", "don't work", "didn't work",
     "not working", "stopped working", "stop working", "keeps failing", "keep failing", "no response",
     "no reply", "never heard back", "haven't heard back", "still haven't", "still waiting", "still no",

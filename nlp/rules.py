@@ -25,7 +25,7 @@ PRODUCT_WORDS = frozenset("""
 product tool platform app software system solution feature features dashboard dashboards report reports reporting
 analytics ui interface module integration forecasting workflow workflows automation it this
 """.split())
-RULES_VERSION = 4
+RULES_VERSION = 5
 
 
 @dataclass

@@ -46,3 +46,31 @@ def test_contrastive_tuning_returns_a_separate_encoder(engine: object, fixtures_
     assert tuned.model is not base.model
     assert (base.embed(["my card is missing"]) == before).all()
     assert tuned.embed(["my card is missing"]).shape == (1, base.dim)
+
+
+def test_augment_drops_words_but_never_everything() -> None:
+    """The noisy view keeps most words, is reproducible per seed and never comes out empty."""
+    import random
+
+    from nlp.fewshot import augment
+
+    text = "How do I top up my card with a bank transfer from abroad?"
+    a = [augment(text, random.Random(3)) for _ in range(2)]
+    assert a[0] == a[1]
+    views = {augment(text, random.Random(seed)) for seed in range(20)}
+    assert len(views) > 5 and all(v.strip() for v in views)
+    assert all(len(v.split()) >= 4 for v in views)
+    assert augment("PIN", random.Random(0)) in ("PIN", "pin")
+
+
+def test_char_ngram_classifier_reads_spelling() -> None:
+    """Character n-grams separate classes by the words' spelling, including unseen inflections."""
+    from nlp.fewshot import CharNgramClassifier
+
+    texts = ["top up failed", "my top-up did not go through", "topping up is broken",
+             "card not arrived", "where is my card", "the card never arrived"]
+    labels = ["top_up", "top_up", "top_up", "card", "card", "card"]
+    clf = CharNgramClassifier().fit(texts, labels)
+    proba = clf.predict_proba(["topped up twice", "my new card arrives when?"])
+    classes = list(clf.model.classes_)
+    assert classes[proba[0].argmax()] == "top_up" and classes[proba[1].argmax()] == "card"

@@ -1,0 +1,21 @@
+"""Rules on text from outside survey forms: social-media complaints, review sentences, gratitude."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.types import VerbatimInput
+
+
+@pytest.mark.parametrize(("text", "sentiment", "praise"), [
+    ("Huge thanks to the nurse who stayed late to explain everything to my mom.", "positive", True),
+    ("you guys rock", "positive", True),
+    ("The driver went out of his way to help.", "positive", True),
+    ("Our delivery was late again.", "negative", False),
+    ("Prices hit rock bottom and so did the quality.", "negative", False),
+    ("The battery life is amazing but the screen is way too dim outdoors.", "mixed", True),
+])
+def test_general_english_praise_and_complaints(engine: object, text: str, sentiment: str, praise: bool) -> None:
+    """Effort and informal admiration count as praise; "late" and "rock bottom" stay complaints."""
+    [result] = engine.analyze([VerbatimInput(text=text)])  # type: ignore[attr-defined]
+    assert (result.sentiment, result.praise) == (sentiment, praise)
