@@ -136,12 +136,16 @@ def check_once(db_url: str, n: int) -> dict[str, int | bool]:
         "expected_tasks": "SELECT COUNT(DISTINCT v.contact_id) FROM verbatims v JOIN responses r ON r.id = v.response_id "
                           "JOIN analyses a ON a.verbatim_id = v.id WHERE r.score <= 6 OR a.churn_risk",
         "invites": "SELECT COUNT(*) FROM advocacy_invites",
+        # the shared ask budget allows one ask per contact per 30 days: a second invite would be a duplicate
+        "contacts_with_two_invites": "SELECT COUNT(*) FROM (SELECT contact_id FROM advocacy_invites "
+                                     "GROUP BY contact_id HAVING COUNT(*) > 1) x",
     }
     with create_engine(db_url).connect() as conn:
         counts = {k: int(conn.execute(text(sql)).scalar() or 0) for k, sql in q.items()}
     counts["exactly_once"] = counts["analyses"] == counts["analysed_verbatims"] == n
     counts["tasks_as_implied"] = (counts["task_links"] == counts["expected_task_links"]
                                   and counts["tasks"] == counts["expected_tasks"])
+    counts["invites_once"] = counts["contacts_with_two_invites"] == 0
     return counts
 
 

@@ -91,7 +91,9 @@ async def main(args: argparse.Namespace) -> None:
     with gunicorn(env, 8123, args.web_workers) as base:
         limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-            await closed_loop(client, trivial, 2, args.concurrency)  # warm-up
+            # warm-up: every gunicorn worker imports the app, configures the ORM and opens its pools on first use
+            await closed_loop(client, trivial, 2, args.concurrency)
+            await closed_loop(client, submit, 2, args.concurrency)
             cpu0 = cpu_by_process()
             baseline = await closed_loop(client, trivial, args.seconds, args.concurrency)
             cpu1 = cpu_by_process()

@@ -28,12 +28,12 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     if batch_size < 1 or max_attempts < 1:
         raise ValueError("FEEDLOOP_NLP_BATCH_SIZE and FEEDLOOP_ANALYSIS_MAX_ATTEMPTS must be at least 1")
     session = db.session
-    engine = runtime.engine_for_batch(app, session)
     batch = claim_batch(session, verbatim_id, limit=batch_size)
     session.commit()
-    if not batch:
+    if not batch:  # an earlier batch took it: most jobs of a backlog end here, so nothing else is loaded
         return {"verbatim_id": verbatim_id, "skipped": "not pending"}
     try:
+        engine = runtime.engine_for_batch(app, session)
         inputs = engine_inputs(session, batch)
         session.commit()  # no transaction held open while the model runs
         results, failures = _analyze_isolating_poison(engine, batch, inputs)
@@ -51,7 +51,14 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
         session.commit()
         raise
     for vid in done:
-        enqueue.enqueue_actions(vid)
+        # Follow-ups right here, one transaction each, saving a queue round trip per verbatim; one that fails
+        # goes to its own act-on-verbatim job, which retries with backoff.
+        try:
+            _act(app, session, vid)
+        except Exception:
+            session.rollback()
+            log.exception("follow-up of verbatim %s failed inline; queued as its own job", vid)
+            enqueue.enqueue_actions(vid)
     if verbatim_id in failures:
         raise RuntimeError(f"analysis of verbatim {verbatim_id} failed: {failures[verbatim_id]}")
     return {"verbatim_id": verbatim_id, "analysed": done, "failed": sorted(failures)}
@@ -80,16 +87,24 @@ def _embedding_model(engine: Any) -> str:
 
 def act_on_verbatim(verbatim_id: int) -> dict[str, Any]:
     """Open or join a recovery task, flag an advocate, draft an invite: once per verbatim."""
-    from survey.models import Verbatim
-    from survey.services.actions import act_on_verbatim as decide
     from webapp.extensions import db
 
-    app = current_app._get_current_object()
-    session = db.session
-    verbatim = session.get(Verbatim, verbatim_id)
+    return _act(current_app._get_current_object(), db.session, verbatim_id)
+
+
+def _act(app: Any, session: Any, verbatim_id: int) -> dict[str, Any]:
+    """The follow-up of one analysed verbatim, committed; a concurrent second run waits, then finds it done."""
+    from survey.models import Verbatim
+    from survey.services.actions import act_on_verbatim as decide
+
+    # The row lock serialises an inline run and a sweeper-queued job for the same verbatim (PostgreSQL; SQLite
+    # has a single writer anyway), and populate_existing re-reads the status the other run committed.
+    verbatim = session.get(Verbatim, verbatim_id, with_for_update=True, populate_existing=True)
     if verbatim is None:
+        session.rollback()
         return {"verbatim_id": verbatim_id, "skipped": "deleted"}
     if verbatim.analysis_status != "done":
+        session.rollback()
         return {"verbatim_id": verbatim_id, "skipped": "not analysed"}
     outcome = decide(
         session, verbatim, sla_days=dict(app.config["SLA_BUSINESS_DAYS"]), high_arr=int(app.config["HIGH_ARR"])

@@ -46,7 +46,7 @@ class ModelVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[str] = mapped_column(String(120), unique=True)
-    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    blob: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # megabytes: loaded only when a worker switches model
     n_examples: Mapped[int] = mapped_column(default=0)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(default=False, index=True)
