@@ -220,3 +220,35 @@ def test_worker_process_outlives_a_redis_outage(app_config: dict[str, Any], db_s
         log.close()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_sigkilled_worker_leaves_no_scheduler_behind(app: Flask, app_config: dict[str, Any], tmp_path: Path) -> None:
+    """RQ's scheduler runs in a forked child; SIGKILL on the worker must not leave it running as an orphan."""
+    from workers import embedded_redis
+
+    redis_proc, url = embedded_redis.start(tmp_path)  # its own Redis: no other scheduler holds the lock
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "feedloop"), "worker", "--name", "orphan-check"],
+                            env=_worker_env(app_config, FEEDLOOP_REDIS_URL=url),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not children:
+            out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+            children = [int(p) for p in out.split()]
+            time.sleep(0.3)
+        assert children, "the worker should have forked its scheduler"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    alive = children
+    while time.monotonic() < deadline and alive:
+        alive = [p for p in children if Path(f"/proc/{p}").exists()
+                 and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]]
+        time.sleep(0.2)
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    redis_proc.terminate()
+    redis_proc.wait(timeout=10)
+    assert alive == [], "the scheduler outlived its worker"

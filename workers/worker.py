@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from typing import Any
@@ -61,6 +62,7 @@ def work_until_stopped(app: Flask, queues: list[Queue], connection: redis.Redis,
     """
     from workers.enqueue import schedule_sweep
 
+    _children_die_with_us()
     restarts = 0
     while True:
         schedule_sweep(1)
@@ -113,3 +115,24 @@ def _wait_for_redis(connection: redis.Redis, first_delay: float = 0.0, max_wait:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+_DEATH_SIGNAL_SET = [False]
+
+
+def _children_die_with_us() -> None:
+    """RQ's scheduler is a forked child: if the worker is SIGKILLed it would live on as an orphan that keeps
+    moving scheduled jobs. On Linux each child asks the kernel for SIGTERM when its parent dies."""
+    if _DEATH_SIGNAL_SET[0] or not hasattr(os, "register_at_fork"):
+        return
+
+    def in_child() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # not Linux: the orphan stops when its Redis lock expires
+
+    os.register_at_fork(after_in_child=in_child)
+    _DEATH_SIGNAL_SET[0] = True
