@@ -8,6 +8,7 @@ great excellent amazing awesome fantastic fabulous wonderful superb outstanding 
 phenomenal stellar exceptional impressive impressed remarkable marvelous marvellous magnificent splendid perfect
 love loved lovely adore best solid fab gorgeous beautiful delightful delighted thrilled stoked superb sublime
 legend legendary hero rockstar star gem lifesaver champion
+delicious tasty yummy cozy
 helpful intuitive seamless seamlessly flawless flawlessly painless effortless elegant slick polished powerful
 reliable dependable robust responsive knowledgeable patient friendly proactive professional courteous attentive
 top-notch first-class world-class spot-on killer exemplary kudos bravo
@@ -26,6 +27,7 @@ MILD_POSITIVE = frozenset("""
 good nice happy pleased glad satisfied like useful handy easy simple clean quick fast smooth cool neat
 better improve improved improvement works worth valuable value convenient comfortable stable affordable
 accurate nicely smoothly clear efficient effective fix fixed resolve resolved solve solved
+comfy spacious fresh crisp
 """.split())
 
 NEGATIVE = frozenset("""
@@ -47,6 +49,7 @@ nickel-and-diming squeezed shakedown spam spammy noisy bloated hassle offline bo
 cons downside downsides weakness weaknesses gripe gripes unanswered unresolved unfixed overdue chaotic
 broke crashing freezing lagging timeout timeouts disconnect disconnected outdated misleading
 fiddly finicky missed disappeared vanished drains
+bland stale soggy greasy tasteless dirty filthy grimy cramped flimsy overheat overheats overheating die dies died
 """.split())
 
 # Tokens that flip or cancel the polarity of the next few words.
@@ -74,9 +77,12 @@ POSITIVE_PHRASES = [
     "you guys are the best", "out of her way", "out of his way", "out of their way", "out of your way",
     "extra mile", "stayed late", "stay late", "worked late", "exactly what i needed", "exactly what we needed",
     "well done", "great job", "amazing job", "great work", "fantastic job", "so proud of",
+    "respect to", "mad respect", "much respect", "props to", "big props", "hats off to", "to die for",
+    "would die for", "i'd die for",
 ]
 NEGATIVE_PHRASES = [
-    "rock bottom",
+    "rock bottom", "not here", "never arrived", "hasn't arrived", "has not arrived", "didn't arrive", "never came",
+    "never showed up", "didn't show up", "never received", "didn't receive", "haven't received", "not received",
     "not worth", "waste of", "never again", "doesn't work", "does not work", "don't work", "didn't work",
     "not working", "stopped working", "stop working", "keeps failing", "keep failing", "no response",
     "no reply", "never heard back", "haven't heard back", "still haven't", "still waiting", "still no",
@@ -85,7 +91,8 @@ NEGATIVE_PHRASES = [
     "losing faith", "lost faith", "let down", "let us down", "falls short", "fall short", "not great",
     "not good", "not happy", "not impressed", "not what was", "can't find", "cannot find", "couldn't find",
     "can't log", "can't access", "unable to", "locked out", "out of date", "hard to", "difficult to",
-    "a lot of", "a joke", "what a", "not a priority", "behind a higher tier", "locked behind",
+    "a lot of", "a joke", "what a mess", "what a joke", "what a waste", "what a nightmare", "what a disaster",
+    "what a shame", "what a pain", "what a letdown", "what a downgrade", "not a priority", "behind a higher tier", "locked behind",
     "up in the air", "on our own", "a maze", "make stuff up", "makes stuff up", "nobody can", "no one can",
     "never shipped", "no notice", "without notice", "without warning", "no warning", "send twice", "sent twice",
     "charged twice", "drops orders", "dragged on", "drag on", "doesn't explain", "does not explain", "had to guess",

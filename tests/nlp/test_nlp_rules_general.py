@@ -14,6 +14,13 @@ from nlp.types import VerbatimInput
     ("Our delivery was late again.", "negative", False),
     ("Prices hit rock bottom and so did the quality.", "negative", False),
     ("The battery life is amazing but the screen is way too dim outdoors.", "mixed", True),
+    ("What a great team.", "positive", True),
+    ("What a mess.", "negative", False),
+    ("Props to the mods for handling this", "positive", True),
+    ("Service was slow but the food was delicious.", "mixed", True),
+    ("The screen is gorgeous but the battery dies by noon.", "mixed", True),
+    ("@AmazonHelp my package says delivered but it's not here", "negative", False),
+    ("The cake was to die for.", "positive", True),
 ])
 def test_general_english_praise_and_complaints(engine: object, text: str, sentiment: str, praise: bool) -> None:
     """Effort and informal admiration count as praise; "late" and "rock bottom" stay complaints."""
