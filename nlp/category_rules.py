@@ -68,6 +68,7 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
         "support", "support team", "customer service", "customer support", "ticket", "tickets", "agent",
         "helpdesk", "help desk", "escalate", "escalated", "escalation", "chatbot", "response time",
         "answers", "reply", "respond", "responded", "follow up", "resolved", "p1", "sev1",
+        "representative", "customer care", "live chat", "hotline", "call center", "call centre",
     ],
     "onboarding_training": [
         "onboarding", "onboard", "implementation", "implement", "setup", "set up", "setting up", "rollout",

@@ -78,11 +78,14 @@ POSITIVE_PHRASES = [
     "extra mile", "stayed late", "stay late", "worked late", "exactly what i needed", "exactly what we needed",
     "well done", "great job", "amazing job", "great work", "fantastic job", "so proud of",
     "respect to", "mad respect", "much respect", "props to", "big props", "hats off to", "to die for",
-    "would die for", "i'd die for",
+    "would die for", "i'd die for", "lasts all day", "last all day", "lasted all day",
 ]
 NEGATIVE_PHRASES = [
     "rock bottom", "not here", "never arrived", "hasn't arrived", "has not arrived", "didn't arrive", "never came",
     "never showed up", "didn't show up", "never received", "didn't receive", "haven't received", "not received",
+    "charged twice", "charged me twice", "double charged", "double-charged", "no refund", "won't refund",
+    "wouldn't refund", "refused a refund", "refused to refund", "refused to help", "refused to fix",
+    "refused to cancel",
     "not worth", "waste of", "never again", "doesn't work", "does not work", "don't work", "didn't work",
     "not working", "stopped working", "stop working", "keeps failing", "keep failing", "no response",
     "no reply", "never heard back", "haven't heard back", "still haven't", "still waiting", "still no",

@@ -21,6 +21,8 @@ from nlp.types import VerbatimInput
     ("The screen is gorgeous but the battery dies by noon.", "mixed", True),
     ("@AmazonHelp my package says delivered but it's not here", "negative", False),
     ("The cake was to die for.", "positive", True),
+    ("They charged my card twice and refused a refund.", "negative", False),
+    ("I refuse to go back to spreadsheets, this tool is great.", "positive", True),
 ])
 def test_general_english_praise_and_complaints(engine: object, text: str, sentiment: str, praise: bool) -> None:
     """Effort and informal admiration count as praise; "late" and "rock bottom" stay complaints."""
