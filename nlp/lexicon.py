@@ -50,6 +50,7 @@ cons downside downsides weakness weaknesses gripe gripes unanswered unresolved u
 broke crashing freezing lagging timeout timeouts disconnect disconnected outdated misleading
 fiddly finicky missed disappeared vanished drains
 bland stale soggy greasy tasteless dirty filthy grimy cramped flimsy overheat overheats overheating die dies died
+damaged scratched dented cracked smashed leaking leaky smh wtf
 """.split())
 
 # Tokens that flip or cancel the polarity of the next few words.
@@ -84,6 +85,8 @@ NEGATIVE_PHRASES = [
     "rock bottom", "not here", "never arrived", "hasn't arrived", "has not arrived", "didn't arrive", "never came",
     "never showed up", "didn't show up", "never received", "didn't receive", "haven't received", "not received",
     "charged twice", "charged me twice", "double charged", "double-charged", "no refund", "won't refund",
+    "why can't", "why won't", "why doesn't", "why isn't", "why does it keep", "why do i have to",
+    "on hold for", "been on hold", "no signal", "no service",
     "wouldn't refund", "refused a refund", "refused to refund", "refused to help", "refused to fix",
     "refused to cancel",
     "not worth", "waste of", "never again", "doesn't work", "does not work", "don't work", "didn't work",
@@ -120,7 +123,9 @@ REQUEST_PHRASES = [
 
 # Lukewarm-positive phrases ("does the job"): evaluations, but not praise.
 LUKEWARM_PHRASES = [
-    "does the job", "gets the job done", "does what it says", "does what we need", "does what i need",
+    "does the job", "gets the job done", "does what it says", "does exactly what it says",
+    "does exactly what we need", "does exactly what i need", "works as described", "works as advertised",
+    "as advertised", "as described", "does what we need", "does what i need",
     "does its job", "good enough", "not bad", "can't complain", "it works", "works fine", "works ok",
     "it's fine", "its fine", "kind of meh", "nothing special", "pretty happy", "overall happy", "overall good",
 ]

@@ -23,6 +23,10 @@ from nlp.types import VerbatimInput
     ("The cake was to die for.", "positive", True),
     ("They charged my card twice and refused a refund.", "negative", False),
     ("I refuse to go back to spreadsheets, this tool is great.", "positive", True),
+    ("Why can't I log in???", "negative", False),
+    ("Been on hold for 2 hours. 2 HOURS.", "negative", False),
+    ("My order arrived damaged and the box was soaked.", "negative", False),
+    ("smh @Verizon, no signal all day", "negative", False),
 ])
 def test_general_english_praise_and_complaints(engine: object, text: str, sentiment: str, praise: bool) -> None:
     """Effort and informal admiration count as praise; "late" and "rock bottom" stay complaints."""
