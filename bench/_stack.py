@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Awaitable, Callable, Iterator, Sequence
 
 import psycopg
 
@@ -119,3 +120,32 @@ def cpu_delta(before: dict[str, float], after: dict[str, float], requests: int) 
     """CPU milliseconds per request by process family between two snapshots."""
     return {k: round((after.get(k, 0.0) - before.get(k, 0.0)) * 1000 / max(requests, 1), 2)
             for k in sorted(after) if after.get(k, 0.0) - before.get(k, 0.0) > 0.01}
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile of latencies in seconds, in milliseconds."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000 if values else float("nan")
+
+
+async def closed_loop(clients: Sequence[Any], make: Callable[[Any], Awaitable[Any]], seconds: float,
+                      ok: Callable[[int], bool] = lambda status: status < 400) -> dict:
+    """One loop per client, each sending its next request as soon as the last is answered: req/s and latency."""
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def one(client: Any) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            resp = await make(client)
+            latencies.append(time.perf_counter() - started)
+            if not ok(resp.status_code):
+                errors += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in clients))
+    elapsed = time.perf_counter() - began
+    return {"rps": len(latencies) / elapsed, "p50": pct(latencies, 50), "p95": pct(latencies, 95),
+            "p99": pct(latencies, 99), "errors": errors, "n": len(latencies)}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from _stack import BIN, ROOT, ensure_survey, env_for, feedloop, fresh_database, gunicorn, machine
+from _stack import BIN, ROOT, ensure_survey, env_for, feedloop, fresh_database, gunicorn, machine, pct
 
 REDIS_PORT = 6391
 PG_PORT = 5499
@@ -120,8 +120,7 @@ def _phase_table(results: list[dict], edges: list[tuple[str, float, float]]) -> 
     for name, start, end in edges:
         part = [r for r in results if start <= r["t"] < end]
         counts = Counter(str(r["status"]) for r in part)
-        lat = sorted(r["latency_ms"] for r in part)
-        p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan")
+        p99 = pct([r["latency_ms"] / 1000 for r in part], 99)
         lines.append(f"  {name:28s} {len(part):5d} requests  {dict(sorted(counts.items()))}  p99 {p99:.0f} ms")
     return lines
 

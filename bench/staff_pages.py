@@ -17,7 +17,7 @@ import time
 
 import httpx
 
-from _stack import env_for, feedloop, flush_redis, fresh_database, gunicorn, machine
+from _stack import closed_loop, env_for, feedloop, flush_redis, fresh_database, gunicorn, machine
 
 PAGES = [
     ("GET /ping (baseline)", None, "/ping"),
@@ -28,11 +28,6 @@ PAGES = [
     ("insights, semantic search", "product@example.com", "/insights?q=exports+time+out"),
     ("advocacy hub /advocacy", "marketing@example.com", "/advocacy"),
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000 if values else float("nan")
 
 
 async def sign_in(base: str, email: str | None) -> httpx.AsyncClient:
@@ -48,27 +43,6 @@ async def sign_in(base: str, email: str | None) -> httpx.AsyncClient:
     return client
 
 
-async def hammer(clients: list[httpx.AsyncClient], path: str, seconds: float) -> dict:
-    latencies: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-
-    async def one(client: httpx.AsyncClient) -> None:
-        nonlocal errors
-        while time.perf_counter() < stop:
-            started = time.perf_counter()
-            resp = await client.get(path)
-            latencies.append(time.perf_counter() - started)
-            if resp.status_code != 200:
-                errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one(c) for c in clients))
-    elapsed = time.perf_counter() - began
-    return {"rps": len(latencies) / elapsed, "p50": pct(latencies, 50), "p95": pct(latencies, 95),
-            "p99": pct(latencies, 99), "errors": errors, "n": len(latencies)}
-
-
 async def run(base: str, args: argparse.Namespace) -> dict:
     results: dict[str, dict] = {}
     for label, email, path in PAGES:
@@ -76,7 +50,8 @@ async def run(base: str, args: argparse.Namespace) -> dict:
         try:
             for client in clients:  # warm-up: each web process loads what it caches (the model for search)
                 await client.get(path)
-            results[label] = {"path": path, **await hammer(clients, path, args.seconds)}
+            results[label] = {"path": path, **await closed_loop(clients, lambda c, p=path: c.get(p), args.seconds,
+                                                                   ok=lambda status: status == 200)}
         finally:
             for client in clients:
                 await client.aclose()

@@ -9,40 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import time
 import uuid
 
 import httpx
 
-from _stack import cpu_by_process, cpu_delta, ensure_survey, env_for, feedloop, flush_redis, fresh_database, gunicorn, machine
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000 if values else float("nan")
-
-
-async def closed_loop(client: httpx.AsyncClient, make: object, seconds: float, concurrency: int) -> dict:
-    """As fast as possible with N clients: throughput and latency."""
-    latencies: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-
-    async def one() -> None:
-        nonlocal errors
-        while time.perf_counter() < stop:
-            started = time.perf_counter()
-            resp = await make(client)  # type: ignore[operator]
-            latencies.append(time.perf_counter() - started)
-            if resp.status_code >= 400:
-                errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    return {"rps": len(latencies) / elapsed, "p50": pct(latencies, 50), "p95": pct(latencies, 95),
-            "p99": pct(latencies, 99), "errors": errors, "n": len(latencies)}
+from _stack import (closed_loop, cpu_by_process, cpu_delta, ensure_survey, env_for, feedloop, flush_redis,
+                    fresh_database, gunicorn, machine, pct)
 
 
 async def open_loop(client: httpx.AsyncClient, make: object, rate: float, seconds: float) -> dict:
@@ -92,12 +65,12 @@ async def main(args: argparse.Namespace) -> None:
         limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
             # warm-up: every gunicorn worker imports the app, configures the ORM and opens its pools on first use
-            await closed_loop(client, trivial, 2, args.concurrency)
-            await closed_loop(client, submit, 2, args.concurrency)
+            await closed_loop([client] * args.concurrency, trivial, 2)
+            await closed_loop([client] * args.concurrency, submit, 2)
             cpu0 = cpu_by_process()
-            baseline = await closed_loop(client, trivial, args.seconds, args.concurrency)
+            baseline = await closed_loop([client] * args.concurrency, trivial, args.seconds)
             cpu1 = cpu_by_process()
-            subs = await closed_loop(client, submit, args.seconds, args.concurrency)
+            subs = await closed_loop([client] * args.concurrency, submit, args.seconds)
             cpu2 = cpu_by_process()
             baseline["cpu_ms_per_request"] = cpu_delta(cpu0, cpu1, baseline["n"])
             subs["cpu_ms_per_request"] = cpu_delta(cpu1, cpu2, subs["n"])

@@ -163,6 +163,15 @@ def _supcon_loss(z: Any, y: Any, temperature: float) -> Any:
     return -per_anchor.mean()
 
 
+def _logistic(c: float, x: Any, y: Sequence[str]) -> Any:
+    """A logistic regression fitted quietly (ten examples per class make lbfgs warn about convergence)."""
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LogisticRegression(C=c, max_iter=3000).fit(x, list(y))
+
+
 class FewShotClassifier:
     """Logistic regression over normalized sentence embeddings."""
 
@@ -172,11 +181,7 @@ class FewShotClassifier:
 
     def fit(self, x: np.ndarray, y: Sequence[str]) -> FewShotClassifier:
         """Fit on embedded training texts."""
-        from sklearn.linear_model import LogisticRegression
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.model = LogisticRegression(C=self.c, max_iter=3000).fit(x, list(y))
+        self.model = _logistic(self.c, x, y)
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -205,12 +210,9 @@ class CharNgramClassifier:
 
     def fit(self, texts: Sequence[str], y: Sequence[str]) -> CharNgramClassifier:
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
 
         self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.model = LogisticRegression(C=self.c, max_iter=3000).fit(self.vectorizer.fit_transform(texts), list(y))
+        self.model = _logistic(self.c, self.vectorizer.fit_transform(texts), y)
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from survey.database import utcnow
 from survey.models import Analysis, Contact, HumanLabel, Response, Survey, Verbatim, VerbatimEmbedding
-from survey.scoring import bucket
-from survey.services.responses import Submission, store_submission
+from survey.services.responses import Submission, add_response_verbatim, needs_action_without_text, store_submission
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ def set_score(session: Session, response: Response, score: int) -> int | None:
     if verbatim is not None:
         # The score is part of what the engine and the follow-up read (score mismatch, detractor task).
         return _reanalyse(session, response, verbatim, verbatim.text).id
-    if survey is not None and bucket(survey.kind, score) == "detractor":
-        return _new_verbatim(session, response, "").id
+    if survey is not None and needs_action_without_text(survey, score):
+        return add_response_verbatim(session, response, "").id
     session.flush()
     return None
 
@@ -74,7 +73,7 @@ def set_comment(session: Session, response: Response, comment: str) -> int | Non
     verbatim = _verbatim_of(session, response)
     if verbatim is None:
         response.updated_at = utcnow()
-        return _new_verbatim(session, response, comment).id
+        return add_response_verbatim(session, response, comment).id
     if verbatim.text == comment:
         return None
     response.updated_at = utcnow()
@@ -98,19 +97,6 @@ def attach_contact(session: Session, response: Response, email: str) -> bool:
 
 def _verbatim_of(session: Session, response: Response) -> Verbatim | None:
     return session.scalar(select(Verbatim).where(Verbatim.response_id == response.id))
-
-
-def _new_verbatim(session: Session, response: Response, text: str) -> Verbatim:
-    verbatim = Verbatim(
-        text=text,
-        source="survey",
-        response_id=response.id,
-        contact_id=response.contact_id,
-        account_id=response.account_id,
-    )
-    session.add(verbatim)
-    session.flush()
-    return verbatim
 
 
 def _reanalyse(session: Session, response: Response, verbatim: Verbatim, text: str) -> Verbatim:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from survey.models import Contact, OutboxEmail, Response, Survey, Verbatim
-from survey.scoring import bucket
+from survey.models import Contact, OutboxEmail, Response, Survey
 from survey.services.answers import AnswerResult, set_score
+from survey.services.responses import add_response_verbatim, needs_action_without_text
 
 ONE_CLICK_SALT = "feedloop.one-click.v1"
 EDIT_SALT = "feedloop.response-edit.v1"
@@ -102,18 +102,8 @@ def record_one_click(
             raise
         return _rescore(session, existing, score)
     vid = None
-    if bucket(survey.kind, score) == "detractor":
-        # Same rule as store_submission: a detractor without a comment still gets a recovery task.
-        verbatim = Verbatim(
-            text="",
-            source="survey",
-            response_id=response.id,
-            contact_id=response.contact_id,
-            account_id=response.account_id,
-        )
-        session.add(verbatim)
-        session.flush()
-        vid = verbatim.id
+    if needs_action_without_text(survey, score):  # the same rule as store_submission
+        vid = add_response_verbatim(session, response, "").id
     return AnswerResult(response, created=True, changed=True, analyse_verbatim_id=vid)
 
 

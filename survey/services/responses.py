@@ -132,26 +132,10 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
         return _duplicate(session, existing)
     verbatim = None
     if sub.comment:
-        verbatim = Verbatim(
-            text=sub.comment,
-            source="survey",
-            response_id=response.id,
-            contact_id=response.contact_id,
-            account_id=response.account_id,
-        )
-        session.add(verbatim)
-        session.flush()
-    elif _needs_action_without_text(survey, sub.score):
+        verbatim = add_response_verbatim(session, response, sub.comment)
+    elif needs_action_without_text(survey, sub.score):
         # A detractor who left no comment still deserves a call: an empty verbatim carries the score.
-        verbatim = Verbatim(
-            text="",
-            source="survey",
-            response_id=response.id,
-            contact_id=response.contact_id,
-            account_id=response.account_id,
-        )
-        session.add(verbatim)
-        session.flush()
+        verbatim = add_response_verbatim(session, response, "")
     if contact is not None:
         contact.last_asked_at = response.answered_at
     from survey.services.webhooks import emit
@@ -176,7 +160,16 @@ def _insert_for(session: Session) -> Any:
     return sqlite_insert(Response)
 
 
-def _needs_action_without_text(survey: Survey, score: int | None) -> bool:
+def add_response_verbatim(session: Session, response: Response, text: str) -> Verbatim:
+    """The survey verbatim of a response (its comment, or "" carrying a detractor's score), flushed for its id."""
+    verbatim = Verbatim(text=text, source="survey", response_id=response.id, contact_id=response.contact_id,
+                        account_id=response.account_id)
+    session.add(verbatim)
+    session.flush()
+    return verbatim
+
+
+def needs_action_without_text(survey: Survey, score: int | None) -> bool:
     """Scores alone can demand follow-up (detractors); promoters without text only count."""
     return bucket(survey.kind, score) == "detractor"
 

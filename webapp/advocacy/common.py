@@ -8,6 +8,8 @@ from typing import Any
 from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
+from survey.database import utcnow
+
 
 def budget_days() -> int:
     return int(current_app.config["ASK_BUDGET_DAYS"])
@@ -42,3 +44,16 @@ def money(form: Any, name: str) -> int:
 def parse_day(raw: str | None, default: date) -> date:
     """An ISO date from a form, or the default when blank."""
     return date.fromisoformat(raw) if raw else default
+
+
+def activity_fields(form: Any, default_type: str = "") -> dict[str, Any]:
+    """The fields of an advocacy-activity form, as record_activity takes them; ValueError names a bad one."""
+    return {
+        "activity_type": form.get("activity_type") or default_type,
+        "occurred_on": parse_day(form.get("occurred_on"), utcnow().date()),
+        "link": form.get("link"),
+        "referred_company": form.get("referred_company"),
+        "pipeline_value": money(form, "pipeline_value"),
+        "won_revenue": money(form, "won_revenue"),
+        "notes": form.get("notes"),
+    }

@@ -13,7 +13,7 @@ from survey.services import advocacy_hub as hub_queries
 from survey.services import invites as invite_service
 from survey.services.advocacy import ACTIVITY_LABELS, POINTS, release_hold
 from webapp.advocacy import bp
-from webapp.advocacy.common import back, budget_days, hx_target, money, parse_day
+from webapp.advocacy.common import activity_fields, back, budget_days, hx_target
 from webapp.advocacy.emails import send_invite
 from webapp.advocacy.hub import labels
 from webapp.auth import roles_required
@@ -195,13 +195,7 @@ def complete(invite_id: int) -> Any:
             contact=found.contact,
             invite=found,
             user=current_user,
-            activity_type=form.get("activity_type") or found.ask_type,
-            occurred_on=parse_day(form.get("occurred_on"), utcnow().date()),
-            link=form.get("link"),
-            referred_company=form.get("referred_company"),
-            pipeline_value=money(form, "pipeline_value"),
-            won_revenue=money(form, "won_revenue"),
-            notes=form.get("notes"),
+            **activity_fields(form, found.ask_type),
         )
     except ValueError as exc:
         db.session.rollback()

@@ -15,7 +15,7 @@ from survey.services.advocacy import ACTIVITY_LABELS, POINTS, detect_champion_mo
 from survey.services.advocacy_metrics import second_order
 from survey.services.invites import record_activity
 from webapp.advocacy import bp
-from webapp.advocacy.common import back, money, parse_day
+from webapp.advocacy.common import activity_fields, back
 from webapp.advocacy.hub import labels
 from webapp.auth import roles_required
 from webapp.extensions import db
@@ -53,14 +53,8 @@ def add_activity() -> Any:
             db.session,
             contact=advocate.contact,
             user=current_user,
-            activity_type=form.get("activity_type", ""),
-            occurred_on=parse_day(form.get("occurred_on"), utcnow().date()),
-            link=form.get("link"),
-            referred_company=form.get("referred_company"),
-            pipeline_value=money(form, "pipeline_value"),
-            won_revenue=money(form, "won_revenue"),
-            notes=form.get("notes"),
             champion_move=move,
+            **activity_fields(form),
         )
     except ValueError as exc:
         db.session.rollback()

@@ -96,8 +96,7 @@ def get_response(response_id: int) -> Any:
 def list_verbatims() -> Any:
     """Verbatims newest first with their analyses, filtered like the insights page; keyset-paginated."""
     q: VerbatimQuery = request.context.query  # type: ignore[attr-defined]
-    query = select(Verbatim).options(selectinload(Verbatim.response), selectinload(Verbatim.contact))
-    query = _filtered(query, q)
+    query = _filtered(q)
     if q.before_id:
         query = query.where(Verbatim.id < q.before_id)
     verbatims = list(db.session.scalars(query.order_by(Verbatim.id.desc()).limit(q.limit * (4 if q.category else 1))))
@@ -120,8 +119,7 @@ def export_verbatims() -> Any:
     from survey.services.audit import record
 
     q: ExportQuery = request.context.query  # type: ignore[attr-defined]
-    query = select(Verbatim).options(selectinload(Verbatim.response), selectinload(Verbatim.contact))
-    query = _filtered(query, q)
+    query = _filtered(q)
     verbatims = list(db.session.scalars(query.order_by(Verbatim.id.desc()).limit(EXPORT_LIMIT + 1)))
     truncated = len(verbatims) > EXPORT_LIMIT
     verbatims = verbatims[:EXPORT_LIMIT]
@@ -135,8 +133,9 @@ def export_verbatims() -> Any:
     return jsonify(count=len(items), truncated=truncated, items=items)
 
 
-def _filtered(query: Any, q: Any) -> Any:
-    """Apply the shared verbatim filters (source, account, dates, sentiment)."""
+def _filtered(q: ExportQuery) -> Any:
+    """Verbatims (with response and contact) under the shared filters: source, account, dates, sentiment."""
+    query = select(Verbatim).options(selectinload(Verbatim.response), selectinload(Verbatim.contact))
     if q.source:
         query = query.where(Verbatim.source == q.source)
     if q.account_id:

@@ -163,24 +163,20 @@ class VerbatimListOut(BaseModel):
     next_before_id: int | None
 
 
-class VerbatimQuery(Strict):
+class ExportQuery(Strict):
+    """The verbatim filters, shared by the paged list and the export."""
+
     source: Literal["survey", "support_ticket", "email", "review", "note", "import"] | None = None
     sentiment: Literal["positive", "negative", "neutral", "mixed"] | None = None
     category: str | None = Field(default=None, max_length=60)
     account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     since: date | None = None
     until: date | None = None
+
+
+class VerbatimQuery(ExportQuery):
     before_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset pagination: ids below this")
     limit: int = Field(default=100, ge=1, le=500)
-
-
-class ExportQuery(Strict):
-    source: Literal["survey", "support_ticket", "email", "review", "note", "import"] | None = None
-    sentiment: Literal["positive", "negative", "neutral", "mixed"] | None = None
-    category: str | None = Field(default=None, max_length=60)
-    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    since: date | None = None
-    until: date | None = None
 
 
 class ExportOut(BaseModel):
