@@ -129,9 +129,14 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def closed_loop(clients: Sequence[Any], make: Callable[[Any], Awaitable[Any]], seconds: float,
-                      ok: Callable[[int], bool] = lambda status: status < 400) -> dict:
-    """One loop per client, each sending its next request as soon as the last is answered: req/s and latency."""
-    latencies: list[float] = []
+                      ok: Callable[[int], bool] = lambda status: status < 400,
+                      latencies: list[float] | None = None) -> dict:
+    """One loop per client, each sending its next request as soon as the last is answered: req/s and latency.
+
+    Pass `latencies` to pool them across several calls (rounds); the summary covers this call only.
+    """
+    pooled = latencies
+    latencies = []
     errors = 0
     stop = time.perf_counter() + seconds
 
@@ -147,5 +152,7 @@ async def closed_loop(clients: Sequence[Any], make: Callable[[Any], Awaitable[An
     began = time.perf_counter()
     await asyncio.gather(*(one(c) for c in clients))
     elapsed = time.perf_counter() - began
-    return {"rps": len(latencies) / elapsed, "p50": pct(latencies, 50), "p95": pct(latencies, 95),
+    if pooled is not None:
+        pooled.extend(latencies)
+    return {"rps": len(latencies) / elapsed, "seconds": elapsed, "p50": pct(latencies, 50), "p95": pct(latencies, 95),
             "p99": pct(latencies, 99), "errors": errors, "n": len(latencies)}

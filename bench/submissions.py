@@ -1,6 +1,6 @@
 """Survey submissions under load, against the trivial /ping of the same app on the same gunicorn, same run.
 
-Usage: .venv/bin/python bench/submissions.py [--seconds 15] [--concurrency 32] [--rate 200]
+Usage: .venv/bin/python bench/submissions.py [--seconds 30] [--rounds 6] [--concurrency 32] [--rate 200]
 Prints throughput and p50/p95/p99 for POST /s/<key>/responses and GET /ping, their ratio, and a fixed-rate run.
 """
 
@@ -46,6 +46,14 @@ async def open_loop(client: httpx.AsyncClient, make: object, rate: float, second
             "errors": errors, "n": len(latencies)}
 
 
+def _totals(runs: list[dict], latencies: list[float], cpu: dict[str, float]) -> dict:
+    """One route's rounds as one run: requests over time, pooled percentiles, CPU per request by process."""
+    n = sum(r["n"] for r in runs)
+    return {"rps": n / sum(r["seconds"] for r in runs), "p50": pct(latencies, 50), "p95": pct(latencies, 95),
+            "p99": pct(latencies, 99), "errors": sum(r["errors"] for r in runs), "n": n,
+            "cpu_ms_per_request": cpu_delta({}, cpu, n)}
+
+
 async def main(args: argparse.Namespace) -> None:
     db = fresh_database("feedloop_bench_load")
     env = env_for(db)
@@ -54,9 +62,14 @@ async def main(args: argparse.Namespace) -> None:
     feedloop(env, "seed-demo") if args.demo else None
     ensure_survey(db, "bench-nps")
 
+    # Bodies are encoded before the clock starts, so the client spends its time sending, not building JSON.
+    bodies = iter([json.dumps({"score": 3, "submission_id": uuid.uuid4().hex,
+                               "comment": "Reports are slow and exports time out."}).encode()
+                   for _ in range(int(args.seconds * 3000) + 20000)])
+    headers = {"Content-Type": "application/json"}
+
     async def submit(client: httpx.AsyncClient) -> httpx.Response:
-        return await client.post("/s/bench-nps/responses", json={
-            "score": 3, "submission_id": uuid.uuid4().hex, "comment": "Reports are slow and exports time out."})
+        return await client.post("/s/bench-nps/responses", content=next(bodies), headers=headers)
 
     async def trivial(client: httpx.AsyncClient) -> httpx.Response:
         return await client.get("/ping")
@@ -67,17 +80,28 @@ async def main(args: argparse.Namespace) -> None:
             # warm-up: every gunicorn worker imports the app, configures the ORM and opens its pools on first use
             await closed_loop([client] * args.concurrency, trivial, 2)
             await closed_loop([client] * args.concurrency, submit, 2)
-            cpu0 = cpu_by_process()
-            baseline = await closed_loop([client] * args.concurrency, trivial, args.seconds)
-            cpu1 = cpu_by_process()
-            subs = await closed_loop([client] * args.concurrency, submit, args.seconds)
-            cpu2 = cpu_by_process()
-            baseline["cpu_ms_per_request"] = cpu_delta(cpu0, cpu1, baseline["n"])
-            subs["cpu_ms_per_request"] = cpu_delta(cpu1, cpu2, subs["n"])
-            fixed = await open_loop(client, submit, args.rate, args.seconds)
+            # Rounds alternate the two routes (ping first, then submit first, ...), so drift in a noisy
+            # machine's speed lands on both; the ratio is of the totals, and each round's ratio is shown too.
+            runs: dict[str, list[dict]] = {"ping": [], "submit": []}
+            pooled: dict[str, list[float]] = {"ping": [], "submit": []}
+            cpu = {"ping": {}, "submit": {}}  # type: dict[str, dict[str, float]]
+            for i in range(args.rounds):
+                order = ("ping", "submit") if i % 2 == 0 else ("submit", "ping")
+                for name in order:
+                    before = cpu_by_process()
+                    run = await closed_loop([client] * args.concurrency, submit if name == "submit" else trivial,
+                                            args.seconds / args.rounds, latencies=pooled[name])
+                    after = cpu_by_process()
+                    for family, used in after.items():
+                        cpu[name][family] = cpu[name].get(family, 0.0) + used - before.get(family, 0.0)
+                    runs[name].append(run)
+            baseline, subs = (_totals(runs[n], pooled[n], cpu[n]) for n in ("ping", "submit"))
+            round_ratios = [s["rps"] / p["rps"] for s, p in zip(runs["submit"], runs["ping"])]
+            fixed = await open_loop(client, submit, args.rate, args.fixed_seconds)
     result = {
         "machine": machine(), "web_workers": args.web_workers, "concurrency": args.concurrency,
         "ping": baseline, "submit": subs, "ratio_submit_to_ping": subs["rps"] / baseline["rps"],
+        "rounds": args.rounds, "round_ratios": [round(r, 3) for r in round_ratios],
         f"submit_at_{int(args.rate)}_rps": fixed,
     }
     print(f"machine: {result['machine']}; gunicorn workers {args.web_workers}; {args.concurrency} clients")
@@ -86,7 +110,8 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{name:7s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
               f"p99 {r['p99']:6.1f} ms  errors {r['errors']}/{r['n']}")
         print(f"        CPU ms per request: {r['cpu_ms_per_request']}")
-    print(f"ratio submit/ping throughput: {result['ratio_submit_to_ping']:.2f}")
+    print(f"ratio submit/ping throughput: {result['ratio_submit_to_ping']:.2f} "
+          f"(rounds: {' '.join(f'{r:.2f}' for r in round_ratios)})")
     print(f"fixed {args.rate:.0f}/s: p50 {fixed['p50']:.1f} ms  p95 {fixed['p95']:.1f} ms  p99 {fixed['p99']:.1f} ms "
           f"errors {fixed['errors']}/{fixed['n']}")
     print(json.dumps(result))
@@ -94,7 +119,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=30, help="per route, split over the rounds")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--fixed-seconds", type=float, default=15, help="length of the fixed-rate run")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--web-workers", type=int, default=4)

@@ -122,6 +122,11 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     from survey import cache
 
     cache.clear_all()  # the rows it copied were just deleted behind the ORM's back
+    from webapp.extensions import limiter
+    from workers.enqueue import forget_queue_registrations
+
+    limiter.reset()
+    forget_queue_registrations()
     try:
         get_redis(application).flushdb()
     except redis.exceptions.ConnectionError:

@@ -31,9 +31,7 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
-    RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not turn accepted answers into 500s
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATE_LIMIT_ENABLED = True  # counted in Redis; per process while Redis is down (webapp.ratelimit)
     WEBHOOK_TIMEOUT_SECONDS = 10
     RETENTION_MONTHS = 0  # 0 keeps verbatims forever; N deletes or anonymises those older than N months
     RETENTION_MODE = "anonymise"  # or "delete"
@@ -92,14 +90,6 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         secure = str(app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
-    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
-
-
-def limiter_storage_uri(redis_url: str) -> str:
-    """The `limits` library spells a Unix-socket Redis differently from redis-py."""
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://") :]
-    return redis_url
 
 
 def _instance_secret(path: Path) -> str:

@@ -61,7 +61,10 @@ def init_app(app: Flask) -> None:
             message = f"Too many requests: the limit is {exc.description}. Please wait a moment and try again."
         else:
             message = exc.description or TITLES.get(status, "Error")
-        headers = {"Retry-After": "60"} if status == 429 else None
+        headers = None
+        if status == 429:
+            window = getattr(exc, "window", None)  # webapp.ratelimit.RateLimited knows when the window ends
+            headers = {"Retry-After": str(window.retry_after if window is not None else 60)}
         return _render(status, message, headers)
 
     @app.errorhandler(DataError)

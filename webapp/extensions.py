@@ -8,14 +8,13 @@ import redis
 from flask import Flask, current_app, g
 from flask_babel import Babel
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from survey.database import make_engine, make_session_factory
+from webapp.ratelimit import RateLimiter
 
 
 class Database:
@@ -64,7 +63,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = RateLimiter()
 
 
 def get_redis(app: Any = None) -> redis.Redis:

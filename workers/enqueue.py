@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from workers import jobs
+from webapp.extensions import get_redis
 from workers.queues import get_queue
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,12 @@ def _enqueue_unique(queue_name: str, func: Any, *args: Any, job_id: str, **optio
     try:
         for _attempt in range(2):
             try:
-                return queue.enqueue(func, *args, job_id=job_id, unique=True, **options)
+                # RQ adds the queue to its `rq:queues` set on every enqueue, in a round trip of its own; the
+                # pipeline collects that and is sent once a minute per queue, which halves a submission's trips.
+                registry = queue.connection.pipeline()
+                job = queue.enqueue(func, *args, job_id=job_id, unique=True, pipeline=registry, **options)
+                _register_queue(queue, registry)
+                return job
             except DuplicateJobError:
                 try:
                     existing = Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
@@ -57,6 +64,24 @@ def _enqueue_unique(queue_name: str, func: Any, *args: Any, job_id: str, **optio
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         log.warning("Redis unavailable, %s left for the sweeper: %s", job_id, exc)
         return None
+
+
+_registered: dict[tuple[int, str], float] = {}
+QUEUE_REGISTRY_SECONDS = 60.0
+
+
+def _register_queue(queue: Any, registry: Any) -> None:
+    """Send RQ's queue registration (SADD rq:queues) at most once a minute per connection and queue."""
+    key = (id(queue.connection), queue.name)
+    now = time.monotonic()
+    if now - _registered.get(key, -QUEUE_REGISTRY_SECONDS) >= QUEUE_REGISTRY_SECONDS:
+        registry.execute()
+        _registered[key] = now
+
+
+def forget_queue_registrations() -> None:
+    """After Redis was flushed or replaced: the next enqueue to each queue registers it again."""
+    _registered.clear()
 
 
 def _retry() -> Retry:
@@ -75,6 +100,29 @@ def enqueue_analysis(verbatim_id: int) -> Job | None:
         job_timeout=600,
         retry=_retry(),
     )
+
+
+# While this key exists an analysis round is queued or running, and that round looks for pending verbatims
+# after deleting it (workers.jobs.finish_analysis_round). Expiry bounds what a lost job can hold up.
+ANALYSIS_KICK_KEY = "feedloop:analysis-kick"
+ANALYSIS_KICK_MS = 2000
+
+
+def kick_analysis(verbatim_id: int) -> bool:
+    """Have this just-committed verbatim analysed: a job when none is due, else one Redis write.
+
+    Answers arrive faster than jobs finish, and one job analyses a whole batch, so a second job per answer
+    would find its verbatim already taken. Losing the SET race is safe: the key was set before and is deleted
+    only by a job that then reads the pending verbatims, and this one was committed before the SET. False when
+    Redis is down (the sweeper has it).
+    """
+    try:
+        if not get_redis().set(ANALYSIS_KICK_KEY, verbatim_id, nx=True, px=ANALYSIS_KICK_MS):
+            return True
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("Redis unavailable, verbatim %s left for the sweeper: %s", verbatim_id, exc)
+        return False
+    return enqueue_analysis(verbatim_id) is not None
 
 
 def enqueue_actions(verbatim_id: int) -> Job | None:

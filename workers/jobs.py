@@ -11,7 +11,22 @@ log = logging.getLogger(__name__)
 
 
 def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
-    """Analyse this verbatim and a batch of other pending ones in one model pass."""
+    """Analyse this verbatim and a batch of other pending ones in one model pass, then start the next round."""
+    app = current_app._get_current_object()
+    try:
+        outcome = _analyze_batch(app, verbatim_id)
+    except BaseException:
+        try:
+            finish_analysis_round(app)  # answers that came meanwhile get their job; this one retries with backoff
+        except Exception:
+            log.exception("could not queue the next analysis round; the sweeper will")
+        raise
+    if "skipped" not in outcome or _holds_kick(app, verbatim_id):
+        finish_analysis_round(app)
+    return outcome
+
+
+def _analyze_batch(app: Any, verbatim_id: int) -> dict[str, Any]:
     from survey.services.analysis import (
         claim_batch,
         engine_inputs,
@@ -22,7 +37,6 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     from webapp.extensions import db
     from workers import enqueue, runtime
 
-    app = current_app._get_current_object()
     batch_size = int(app.config["NLP_BATCH_SIZE"])
     max_attempts = int(app.config["ANALYSIS_MAX_ATTEMPTS"])
     if batch_size < 1 or max_attempts < 1:
@@ -32,6 +46,8 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     session.commit()
     if not batch:  # an earlier batch took it: most jobs of a backlog end here, so nothing else is loaded
         return {"verbatim_id": verbatim_id, "skipped": "not pending"}
+    if len(batch) == batch_size:
+        _queue_next_round(session)  # more are waiting: let another worker take the next batch meanwhile
     try:
         engine = runtime.engine_for_batch(app, session)
         inputs = engine_inputs(session, batch)
@@ -62,6 +78,47 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     if verbatim_id in failures:
         raise RuntimeError(f"analysis of verbatim {verbatim_id} failed: {failures[verbatim_id]}")
     return {"verbatim_id": verbatim_id, "analysed": done, "failed": sorted(failures)}
+
+
+def finish_analysis_round(app: Any) -> None:
+    """Clear the kick, then queue a job for answers that arrived meanwhile (see workers.enqueue.kick_analysis).
+
+    The order matters: an answer whose kick found the key set was committed before this delete, so the read
+    that follows sees it. Verbatims waiting for a retry are left to their backoff.
+    """
+    import redis
+
+    from webapp.extensions import db, get_redis
+    from workers.enqueue import ANALYSIS_KICK_KEY
+
+    try:
+        get_redis(app).delete(ANALYSIS_KICK_KEY)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return  # Redis is down: the sweeper queues what is pending
+    _queue_next_round(db.session)
+
+
+def _queue_next_round(session: Any) -> None:
+    from survey.services.analysis import first_pending
+    from workers import enqueue
+
+    next_id = first_pending(session)
+    session.commit()
+    if next_id is not None:
+        enqueue.enqueue_analysis(next_id)
+
+
+def _holds_kick(app: Any, verbatim_id: int) -> bool:
+    """Whether this verbatim's answer set the kick: then its job, even with nothing left to do, ends the round."""
+    import redis
+
+    from webapp.extensions import get_redis
+    from workers.enqueue import ANALYSIS_KICK_KEY
+
+    try:
+        return get_redis(app).get(ANALYSIS_KICK_KEY) == str(verbatim_id).encode()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False
 
 
 def _analyze_isolating_poison(engine: Any, batch: list[Any], inputs: list[Any]) -> tuple[list[Any], dict[int, str]]:

@@ -197,6 +197,16 @@ def stale_claims(session: Session, older_than_seconds: int) -> int:
     return result.rowcount or 0
 
 
+def first_pending(session: Session) -> int | None:
+    """The oldest verbatim never tried yet: where the next analysis round starts (retries wait for backoff)."""
+    return session.scalar(
+        select(Verbatim.id)
+        .where(Verbatim.analysis_status == "pending", Verbatim.analysis_attempts == 0)
+        .order_by(Verbatim.id)
+        .limit(1)
+    )
+
+
 def needing_work(session: Session, older_than_seconds: int, limit: int = 5000) -> tuple[list[int], list[int]]:
     """Ids of verbatims waiting for analysis and of analysed ones waiting for their follow-up."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)

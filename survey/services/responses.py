@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from survey.database import utcnow
+from survey.database import adopt_inserted, utcnow
 from survey.models import Contact, Response, Survey, Verbatim
 from survey.scoring import bucket, score_range
 
@@ -121,15 +121,17 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
         "answered_at": utcnow(),
     }
     # One round trip: a retried submission (same id, possibly concurrent) inserts nothing and is looked up.
-    response = session.scalar(
-        _insert_for(session).values(values).on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(Response)
-    )
-    if response is None:
+    table = Response.__table__
+    response_id = session.execute(
+        _insert_for(session, table).on_conflict_do_nothing(index_elements=["submission_id"]).returning(table.c.id),
+        values,
+    ).scalar()
+    if response_id is None:
         existing = session.scalar(select(Response).where(Response.submission_id == sub.submission_id))
         if existing is None:  # pragma: no cover - the conflicting row exists by definition
             raise RuntimeError(f"submission {sub.submission_id!r} conflicted but cannot be found")
         return _duplicate(session, existing)
+    response = adopt_inserted(session, Response, response_id, values)
     verbatim = None
     if sub.comment:
         verbatim = add_response_verbatim(session, response, sub.comment)
@@ -149,24 +151,24 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
     return SubmitResult(response=response, verbatim=verbatim, created=True)
 
 
-def _insert_for(session: Session) -> Any:
+def _insert_for(session: Session, table: Table) -> Any:
     """INSERT with ON CONFLICT for the database at hand (PostgreSQL in production, SQLite embedded)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(Response)
+        return pg_insert(table)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(Response)
+    return sqlite_insert(table)
 
 
 def add_response_verbatim(session: Session, response: Response, text: str) -> Verbatim:
-    """The survey verbatim of a response (its comment, or "" carrying a detractor's score), flushed for its id."""
-    verbatim = Verbatim(text=text, source="survey", response_id=response.id, contact_id=response.contact_id,
-                        account_id=response.account_id)
-    session.add(verbatim)
-    session.flush()
-    return verbatim
+    """The survey verbatim of a response (its comment, or "" carrying a detractor's score), inserted for its id."""
+    values = {"text": text, "source": "survey", "response_id": response.id, "contact_id": response.contact_id,
+              "account_id": response.account_id}
+    table = Verbatim.__table__
+    verbatim_id = session.execute(insert(table).returning(table.c.id), values).scalar_one()
+    return adopt_inserted(session, Verbatim, verbatim_id, values)
 
 
 def needs_action_without_text(survey: Survey, score: int | None) -> bool:

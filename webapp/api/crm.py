@@ -13,7 +13,7 @@ from webapp.api import bp, token_required
 from webapp.api.schemas import AccountsIn, ContactsIn, ErrorOut, IngestOut, UpsertOut, VerbatimsIn
 from webapp.api.spec import spec
 from webapp.extensions import db
-from workers.enqueue import enqueue_analysis
+from workers.enqueue import kick_analysis
 
 # 409: the body is valid but refers to something that does not exist (an unknown account, owner or contact).
 ERRORS = {"HTTP_401": ErrorOut, "HTTP_403": ErrorOut, "HTTP_409": ErrorOut}
@@ -63,5 +63,5 @@ def post_verbatims() -> Any:
         return jsonify(error=str(exc), status=409), 409
     db.session.commit()
     for vid in report.created:
-        enqueue_analysis(vid)
+        kick_analysis(vid)
     return jsonify(created=report.created, existing=report.existing)

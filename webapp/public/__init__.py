@@ -8,19 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+
+from webapp.ratelimit import RateLimited
 
 bp = Blueprint("public", __name__)
 
 
-@bp.errorhandler(RateLimitExceeded)
-def _rate_limited(_exc: RateLimitExceeded) -> Any:
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc: RateLimited) -> Any:
     """429 in the customer's language, with Retry-After."""
     from webapp.public.i18n import message
     from webapp.public.steps import customer_error, wants_json
 
-    return customer_error(429, message("rate_limited"), json=wants_json(), headers={"Retry-After": "60"})
+    return customer_error(429, message("rate_limited"), json=wants_json(), headers={"Retry-After": str(exc.window.retry_after)})
 
 
 @bp.errorhandler(CSRFError)

@@ -16,7 +16,7 @@ from survey.services.responses import EMAIL_RE, SubmissionError, parse_submissio
 from webapp.extensions import db, htmx
 from webapp.public.i18n import comment_too_long, message, submission_error_message, survey_state_message
 from webapp.public.texts import followup_question, survey_texts
-from workers.enqueue import enqueue_analysis
+from workers.enqueue import kick_analysis
 
 
 def public_limit() -> str:
@@ -89,7 +89,7 @@ def commit_and_enqueue(result: AnswerResult) -> None:
     """The view owns the transaction: commit first, then queue analysis (Redis down loses nothing)."""
     db.session.commit()
     if result.analyse_verbatim_id is not None:
-        enqueue_analysis(result.analyse_verbatim_id)
+        kick_analysis(result.analyse_verbatim_id)
 
 
 def accept_answer(
