@@ -1,7 +1,7 @@
 """Per-address fixed-window rate limits for anonymous endpoints, counted in Redis in one round trip.
 
-Each limited request costs one MULTI/EXEC (SET NX EX, INCR, PTTL): the count and the window's end come back
-together, so the X-RateLimit headers need no second read. When Redis is unreachable the counts move to this
+Each limited request costs one small Lua script (INCR, PEXPIRE on the first hit, PTTL): the count and the
+window's end come back together, so the X-RateLimit headers need no second read. When Redis is unreachable the counts move to this
 process for a few seconds at a time: limits keep working per process and no answer is refused for it.
 """
 
@@ -23,6 +23,15 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RULE_RE = re.compile(r"^\s*(\d+)\s*(?:per|/)\s*(\d+\s+)?(second|minute|hour|day)s?\s*$", re.IGNORECASE)
 REDIS_RETRY_SECONDS = 5.0  # after a Redis error, count in memory this long before trying Redis again
+# Atomic per key: a window starts at its first hit and ends `ARGV[1]` ms later; a key that lost its expiry
+# (it cannot, but an operator may PERSIST it) gets one again rather than counting forever.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,14 @@ class RateLimiter:
     def __init__(self) -> None:
         self._memory = _MemoryCounts()
         self._redis_down_until = 0.0
+        self._scripts: dict[int, Any] = {}
+
+    def _script(self, conn: redis.Redis) -> Any:
+        """The hit script registered on this connection (EVALSHA, reloaded by redis-py after a Redis restart)."""
+        script = self._scripts.get(id(conn))
+        if script is None:
+            script = self._scripts[id(conn)] = conn.register_script(_HIT)
+        return script
 
     def init_app(self, app: Flask) -> None:
         app.after_request(self._headers)
@@ -128,10 +145,10 @@ class RateLimiter:
         name = f"feedloop:ratelimit:{rule.amount}/{rule.seconds}:{key}"
         if time.monotonic() >= self._redis_down_until:
             try:
-                pipe = current_app.extensions["feedloop_redis"].pipeline(transaction=True)
-                pipe.set(name, 0, ex=rule.seconds, nx=True).incr(name).pttl(name)
-                _, count, pttl = pipe.execute()
-                return Window(rule, int(count), reset_in=(pttl if pttl > 0 else rule.seconds * 1000) / 1000)
+                count, pttl = self._script(current_app.extensions["feedloop_redis"])(
+                    keys=[name], args=[rule.seconds * 1000]
+                )
+                return Window(rule, int(count), reset_in=int(pttl) / 1000)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
         count, reset_in = self._memory.hit(name, rule)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import DateTime, Integer, String, Table, bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
 from survey.database import adopt_inserted, utcnow
@@ -120,24 +121,21 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
         "submission_id": sub.submission_id,
         "answered_at": utcnow(),
     }
-    # One round trip: a retried submission (same id, possibly concurrent) inserts nothing and is looked up.
-    table = Response.__table__
-    response_id = session.execute(
-        _insert_for(session, table).on_conflict_do_nothing(index_elements=["submission_id"]).returning(table.c.id),
-        values,
-    ).scalar()
-    if response_id is None:
+    # A detractor who left no comment still deserves a call: an empty verbatim carries the score.
+    text = sub.comment or ("" if needs_action_without_text(survey, sub.score) else None)
+    inserted = _insert_response(session, values, text)
+    if inserted is None:  # a retried submission (same id, possibly concurrent) inserted nothing
         existing = session.scalar(select(Response).where(Response.submission_id == sub.submission_id))
         if existing is None:  # pragma: no cover - the conflicting row exists by definition
             raise RuntimeError(f"submission {sub.submission_id!r} conflicted but cannot be found")
         return _duplicate(session, existing)
-    response = adopt_inserted(session, Response, response_id, values)
+    response = adopt_inserted(session, Response, inserted[0], values)
     verbatim = None
-    if sub.comment:
-        verbatim = add_response_verbatim(session, response, sub.comment)
-    elif needs_action_without_text(survey, sub.score):
-        # A detractor who left no comment still deserves a call: an empty verbatim carries the score.
-        verbatim = add_response_verbatim(session, response, "")
+    if text is not None:
+        if inserted[1] is None:
+            verbatim = add_response_verbatim(session, response, text)
+        else:
+            verbatim = adopt_inserted(session, Verbatim, inserted[1], _verbatim_values(response, text))
     if contact is not None:
         contact.last_asked_at = response.answered_at
     from survey.services.webhooks import emit
@@ -151,9 +149,71 @@ def store_submission(session: Session, survey: Survey, sub: Submission) -> Submi
     return SubmitResult(response=response, verbatim=verbatim, created=True)
 
 
-def _insert_for(session: Session, table: Table) -> Any:
+def _insert_response(session: Session, values: dict[str, Any], text: str | None) -> tuple[int, int | None] | None:
+    """Insert the response, skipping a known submission id: (response id, verbatim id or None), or None.
+
+    On PostgreSQL the verbatim goes in the same statement (a data-modifying WITH), one round trip instead of two;
+    SQLite has no such statement and the caller inserts the verbatim next.
+    """
+    dialect = session.get_bind().dialect.name
+    if text is None or dialect != "postgresql":
+        response_id = session.execute(_response_insert(dialect), values).scalar()
+        return None if response_id is None else (response_id, None)
+    row = session.execute(_response_with_verbatim_insert(), {**values, "verbatim_text": text}).first()
+    return None if row is None else (row[0], row[1])
+
+
+_RESPONSE_COLUMNS = ("survey_id", "contact_id", "account_id", "score", "channel", "locale", "submission_id",
+                     "answered_at")
+
+
+@cache
+def _response_insert(dialect: str) -> Any:
+    """Built once per dialect: building SQLAlchemy statements costs more than running these."""
+    table = Response.__table__
+    return (
+        _insert_for_dialect(dialect, table)
+        .values({name: bindparam(name) for name in _RESPONSE_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(table.c.id)
+    )
+
+
+@cache
+def _response_with_verbatim_insert() -> Any:
+    table, verbatims = Response.__table__, Verbatim.__table__
+    response = (
+        _insert_for_dialect("postgresql", table)
+        .values({name: bindparam(name) for name in _RESPONSE_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(table.c.id, table.c.contact_id, table.c.account_id)
+        .cte("new_response")
+    )
+    verbatim = (
+        insert(verbatims)
+        .from_select(
+            # Every column spelled out: column defaults are not applied to an INSERT nested in a WITH.
+            ["text", "source", "response_id", "contact_id", "account_id", "created_at", "analysis_status",
+             "analysis_attempts"],
+            select(bindparam("verbatim_text", type_=String), literal("survey", String), response.c.id,
+                   response.c.contact_id, response.c.account_id, bindparam("answered_at", type_=DateTime),
+                   literal("pending", String), literal(0, Integer)),
+            include_defaults=False,
+        )
+        .returning(verbatims.c.id)
+        .cte("new_verbatim")
+    )
+    return select(response.c.id, select(verbatim.c.id).scalar_subquery())
+
+
+def _verbatim_values(response: Response, text: str) -> dict[str, Any]:
+    return {"text": text, "source": "survey", "response_id": response.id, "contact_id": response.contact_id,
+            "account_id": response.account_id, "created_at": response.answered_at}
+
+
+def _insert_for_dialect(dialect: str, table: Table) -> Any:
     """INSERT with ON CONFLICT for the database at hand (PostgreSQL in production, SQLite embedded)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table)
@@ -164,11 +224,15 @@ def _insert_for(session: Session, table: Table) -> Any:
 
 def add_response_verbatim(session: Session, response: Response, text: str) -> Verbatim:
     """The survey verbatim of a response (its comment, or "" carrying a detractor's score), inserted for its id."""
-    values = {"text": text, "source": "survey", "response_id": response.id, "contact_id": response.contact_id,
-              "account_id": response.account_id}
-    table = Verbatim.__table__
-    verbatim_id = session.execute(insert(table).returning(table.c.id), values).scalar_one()
+    values = _verbatim_values(response, text)
+    verbatim_id = session.execute(_verbatim_insert(), values).scalar_one()
     return adopt_inserted(session, Verbatim, verbatim_id, values)
+
+
+@cache
+def _verbatim_insert() -> Any:
+    table = Verbatim.__table__
+    return insert(table).returning(table.c.id)
 
 
 def needs_action_without_text(survey: Survey, score: int | None) -> bool:

@@ -9,6 +9,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from functools import cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -58,11 +59,17 @@ def register_endpoint(session: Session, url: str, events: list[str], fmt: str = 
 _any_active: RowCache[bool] = RowCache(WebhookEndpoint)
 
 
+@cache
+def _active_endpoints() -> Any:
+    """Built once: emit runs on every submission, and building a statement costs more than the cached check."""
+    return select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
+
+
 def emit(session: Session, event: str, payload: dict[str, Any]) -> list[int]:
     """Create a pending delivery per subscribed endpoint; the caller commits, then enqueues the ids."""
     if event not in WEBHOOK_EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    active = select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
+    active = _active_endpoints()
     if not _any_active.get(id(session.get_bind()),
                            lambda: session.scalar(select(active.exists())) or False):
         return []
