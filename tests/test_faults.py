@@ -141,6 +141,48 @@ def test_app_recovers_after_database_connections_are_killed(app: Flask, client: 
     assert client.get("/healthz").status_code == 200
 
 
+def test_worker_started_while_redis_is_down_waits_for_it(app_config: dict[str, Any], db_session: Any,
+                                                          tmp_path: Path) -> None:
+    """Redis down when a worker starts (it was down, or went down while the model loaded): it waits, then works."""
+    from workers import embedded_redis
+
+    make_survey(db_session, key="late-nps")
+    db_session.commit()
+    proc, url = embedded_redis.start(tmp_path)
+    proc.terminate()
+    proc.wait(timeout=10)
+    own = create_app({**app_config, "REDIS_URL": url})
+    assert own.test_client().post("/s/late-nps/responses", json={"score": 2, "comment": "Down."}).status_code == 201
+    log = open(tmp_path / "worker.log", "w")
+    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "feedloop"), "worker", "--name", "late"],
+                              env=_worker_env(app_config, FEEDLOOP_REDIS_URL=url,
+                                              FEEDLOOP_SWEEP_PENDING_AFTER_SECONDS="0",
+                                              FEEDLOOP_SWEEP_INTERVAL_SECONDS="2"),
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "waiting for Redis" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+            time.sleep(0.3)
+        assert worker.poll() is None, "the worker died because Redis was down at start"
+        proc, _ = embedded_redis.start(tmp_path)
+        deadline = time.monotonic() + 90
+        done = 0
+        while time.monotonic() < deadline and done < 1:
+            with db.get_engine(own).connect() as conn:
+                done = int(conn.execute(text("SELECT COUNT(*) FROM verbatims WHERE action_status = 'done'")).scalar())
+            time.sleep(0.3)
+        assert done == 1, (tmp_path / "worker.log").read_text()[-3000:]
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        log.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 POISON = {
     "megabyte": "The export is slow. " * 55_000,
     "binary": bytes(range(1, 256)).decode("latin-1") * 20,

@@ -65,18 +65,24 @@ def work_until_stopped(app: Flask, queues: list[Queue], connection: redis.Redis,
     _children_die_with_us()
     restarts = 0
     while True:
+        # Redis may be down already (the model takes a while to load): wait here rather than die in RQ's setup.
+        if not burst and not _redis_up(connection) and not _wait_for_redis(connection):
+            return
         schedule_sweep(1)
         worker_name = name if name is None or restarts == 0 else f"{name}-r{restarts}"
         # Maintenance (restarting a dead scheduler, re-seeding the sweep) runs once per sweep interval rather
         # than RQ's ten minutes, so a Redis that came back empty is swept within a minute.
         interval = max(5, int(app.config["SWEEP_INTERVAL_SECONDS"]))
-        worker = FeedloopWorker(queues, connection=connection, app=app, name=worker_name,
-                                maintenance_interval=interval)
+        worker: FeedloopWorker | None = None
         try:
+            worker = FeedloopWorker(queues, connection=connection, app=app, name=worker_name,
+                                    maintenance_interval=interval)
             worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if burst:
+                raise
             log.warning("Redis lost (%s)", exc)
-        if burst or worker.stop_signalled or worker._stop_requested:
+        if burst or (worker is not None and (worker.stop_signalled or worker._stop_requested)):
             return
         # Any other exit is RQ giving up on an error (almost always Redis): start over once Redis answers.
         if not _wait_for_redis(connection, first_delay=1.0):
