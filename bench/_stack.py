@@ -48,9 +48,11 @@ def flush_redis() -> None:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int) -> Iterator[str]:
+def gunicorn(env: dict[str, str], port: int, workers: int, worker_class: str = "sync",
+             threads: int = 1) -> Iterator[str]:
     """gunicorn serving the app; yields its base URL once /ping answers."""
     proc = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                             "--worker-class", worker_class, "--threads", str(threads),
                              "--backlog", "2048", "--log-level", "warning", "webapp.wsgi:app"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -74,7 +74,7 @@ async def main(args: argparse.Namespace) -> None:
     async def trivial(client: httpx.AsyncClient) -> httpx.Response:
         return await client.get("/ping")
 
-    with gunicorn(env, 8123, args.web_workers) as base:
+    with gunicorn(env, 8123, args.web_workers, args.worker_class, args.threads) as base:
         limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
             # warm-up: every gunicorn worker imports the app, configures the ORM and opens its pools on first use
@@ -99,12 +99,14 @@ async def main(args: argparse.Namespace) -> None:
             round_ratios = [s["rps"] / p["rps"] for s, p in zip(runs["submit"], runs["ping"])]
             fixed = await open_loop(client, submit, args.rate, args.fixed_seconds)
     result = {
-        "machine": machine(), "web_workers": args.web_workers, "concurrency": args.concurrency,
+        "machine": machine(), "web_workers": args.web_workers, "worker_class": args.worker_class,
+        "threads": args.threads, "concurrency": args.concurrency,
         "ping": baseline, "submit": subs, "ratio_submit_to_ping": subs["rps"] / baseline["rps"],
         "rounds": args.rounds, "round_ratios": [round(r, 3) for r in round_ratios],
         f"submit_at_{int(args.rate)}_rps": fixed,
     }
-    print(f"machine: {result['machine']}; gunicorn workers {args.web_workers}; {args.concurrency} clients")
+    print(f"machine: {result['machine']}; gunicorn {args.web_workers} {args.worker_class} workers"
+          f"{f' × {args.threads} threads' if args.threads > 1 else ''}; {args.concurrency} clients")
     for name in ("ping", "submit"):
         r = result[name]
         print(f"{name:7s} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
@@ -124,6 +126,9 @@ if __name__ == "__main__":
     parser.add_argument("--fixed-seconds", type=float, default=15, help="length of the fixed-rate run")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200)
-    parser.add_argument("--web-workers", type=int, default=4)
+    # The README's production command on two cores: one threaded worker per core.
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--demo", action="store_true")
     asyncio.run(main(parser.parse_args()))

@@ -420,7 +420,10 @@ def run(host: str, port: int, web_workers: int, rq_workers: int, demo: bool) -> 
         children.append((
             "web",
             subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(web_workers), "--bind", f"{host}:{port}",
+                # Threaded workers: a slow or idle client waits in the worker's poller instead of holding a
+                # whole process, and a request's database and Redis waits overlap (bench/README.md).
+                [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(web_workers),
+                 "--threads", "4", "--bind", f"{host}:{port}",
                  "--access-logfile", "-", "--graceful-timeout", "5", "webapp.wsgi:app"],
                 env=env,
             ),
