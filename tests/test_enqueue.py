@@ -22,3 +22,25 @@ def test_the_first_enqueue_registers_the_queue_and_ids_stay_unique(app: Flask, d
         assert queue.key.encode() in redis.smembers(Queue.redis_queues_keys)
         assert first is not None and again is not None and first.id == again.id == "analyze-verbatim-41"
         assert queue.job_ids == ["analyze-verbatim-41", "analyze-verbatim-42"]
+
+
+def test_a_redis_outage_under_load_warns_once_not_per_answer(
+    app_config: dict[str, Any], db_session: Any, caplog: Any
+) -> None:
+    """Answers during an outage are each left for the sweeper, but the log says so once, not fifty times."""
+    import logging
+
+    from tests.factories import make_survey
+    from webapp import create_app
+    from workers import enqueue
+
+    make_survey(db_session, key="quiet-nps")
+    db_session.commit()
+    enqueue._quiet.update(until=0.0, skipped=0)
+    client = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
+    with caplog.at_level(logging.WARNING, logger="workers.enqueue"):
+        statuses = {client.post("/s/quiet-nps/responses", json={"score": 3, "comment": f"Slow {i}"}).status_code
+                    for i in range(50)}
+    warnings = [r.getMessage() for r in caplog.records if r.name == "workers.enqueue"]
+    assert statuses == {201}
+    assert len(warnings) == 1 and "left for the sweeper" in warnings[0]

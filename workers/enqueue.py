@@ -24,6 +24,21 @@ RESULT_TTL = 3600
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
+_quiet = {"until": 0.0, "skipped": 0}
+WARN_EVERY_SECONDS = 10.0
+
+
+def _warn_redis_down(what: str, exc: Exception) -> None:
+    """One warning per 10 s per process, with a count: an outage under load would otherwise log every answer."""
+    now = time.monotonic()
+    if now < _quiet["until"]:
+        _quiet["skipped"] += 1
+        return
+    skipped, _quiet["skipped"], _quiet["until"] = _quiet["skipped"], 0, now + WARN_EVERY_SECONDS
+    more = f" ({skipped} more since the last warning)" if skipped else ""
+    log.warning("Redis unavailable, %s%s: %s", what, more, exc)
+
+
 def _abandoned(job: Job, status: JobStatus) -> bool:
     """A job 'started' longer ago than its timeout allows: its worker died (SIGKILL, lost machine)."""
     if status != JobStatus.STARTED or job.started_at is None:
@@ -62,7 +77,7 @@ def _enqueue_unique(queue_name: str, func: Any, *args: Any, job_id: str, **optio
                 existing.delete()
         return None
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        log.warning("Redis unavailable, %s left for the sweeper: %s", job_id, exc)
+        _warn_redis_down(f"{job_id} left for the sweeper", exc)
         return None
 
 
@@ -120,7 +135,7 @@ def kick_analysis(verbatim_id: int) -> bool:
         if not get_redis().set(ANALYSIS_KICK_KEY, verbatim_id, nx=True, px=ANALYSIS_KICK_MS):
             return True
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        log.warning("Redis unavailable, verbatim %s left for the sweeper: %s", verbatim_id, exc)
+        _warn_redis_down(f"verbatim {verbatim_id} left for the sweeper", exc)
         return False
     return enqueue_analysis(verbatim_id) is not None
 
