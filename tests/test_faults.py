@@ -28,6 +28,26 @@ def _worker_env(app_config: dict[str, Any], **extra: str) -> dict[str, str]:
     return env
 
 
+def _sweeping_worker(app_config: dict[str, Any], redis_url: str, name: str, log: Any) -> subprocess.Popen[bytes]:
+    """A real `feedloop worker` on this Redis that sweeps every 2 s, logging to `log`."""
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "feedloop"), "worker", "--name", name],
+                            env=_worker_env(app_config, FEEDLOOP_REDIS_URL=redis_url,
+                                            FEEDLOOP_SWEEP_PENDING_AFTER_SECONDS="0",
+                                            FEEDLOOP_SWEEP_INTERVAL_SECONDS="2"),
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def _wait_for_acted(app: Flask, count: int, seconds: float) -> bool:
+    """Poll until `count` verbatims have had their follow-up, or give up after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with db.get_engine(app).connect() as conn:
+            if conn.execute(text("SELECT COUNT(*) FROM verbatims WHERE action_status = 'done'")).scalar() >= count:
+                return True
+        time.sleep(0.3)
+    return False
+
+
 @pytest.mark.slow
 def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
     app: Flask, app_config: dict[str, Any], client: Any, db_session: Any, run_worker: Any
@@ -154,11 +174,7 @@ def test_worker_started_while_redis_is_down_waits_for_it(app_config: dict[str, A
     own = create_app({**app_config, "REDIS_URL": url})
     assert own.test_client().post("/s/late-nps/responses", json={"score": 2, "comment": "Down."}).status_code == 201
     log = open(tmp_path / "worker.log", "w")
-    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "feedloop"), "worker", "--name", "late"],
-                              env=_worker_env(app_config, FEEDLOOP_REDIS_URL=url,
-                                              FEEDLOOP_SWEEP_PENDING_AFTER_SECONDS="0",
-                                              FEEDLOOP_SWEEP_INTERVAL_SECONDS="2"),
-                              stdout=log, stderr=subprocess.STDOUT)
+    worker = _sweeping_worker(app_config, url, "late", log)
     try:
         deadline = time.monotonic() + 60
         while "waiting for Redis" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
@@ -166,13 +182,7 @@ def test_worker_started_while_redis_is_down_waits_for_it(app_config: dict[str, A
             time.sleep(0.3)
         assert worker.poll() is None, "the worker died because Redis was down at start"
         proc, _ = embedded_redis.start(tmp_path)
-        deadline = time.monotonic() + 90
-        done = 0
-        while time.monotonic() < deadline and done < 1:
-            with db.get_engine(own).connect() as conn:
-                done = int(conn.execute(text("SELECT COUNT(*) FROM verbatims WHERE action_status = 'done'")).scalar())
-            time.sleep(0.3)
-        assert done == 1, (tmp_path / "worker.log").read_text()[-3000:]
+        assert _wait_for_acted(own, 1, 90), (tmp_path / "worker.log").read_text()[-3000:]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
@@ -225,27 +235,11 @@ def test_worker_process_outlives_a_redis_outage(app_config: dict[str, Any], db_s
     own = create_app({**app_config, "REDIS_URL": url})
     web = own.test_client()
     log = open(tmp_path / "worker.log", "w")
-    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "feedloop"), "worker", "--name", "outlive"],
-                              env=_worker_env(app_config, FEEDLOOP_REDIS_URL=url,
-                                              FEEDLOOP_SWEEP_PENDING_AFTER_SECONDS="0",
-                                              FEEDLOOP_SWEEP_INTERVAL_SECONDS="2"),
-                              stdout=log, stderr=subprocess.STDOUT)
-
-    def done() -> int:
-        with db.get_engine(own).connect() as conn:
-            return int(conn.execute(text("SELECT COUNT(*) FROM verbatims WHERE action_status = 'done'")).scalar())
-
-    def wait_for(count: int, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if done() >= count:
-                return True
-            time.sleep(0.3)
-        return False
+    worker = _sweeping_worker(app_config, url, "outlive", log)
 
     try:
         assert web.post("/s/outlive-nps/responses", json={"score": 3, "comment": "Exports fail."}).status_code == 201
-        assert wait_for(1, 120), (tmp_path / "worker.log").read_text()[-3000:]
+        assert _wait_for_acted(own, 1, 120), (tmp_path / "worker.log").read_text()[-3000:]
         proc.terminate()
         proc.wait(timeout=10)
         for i in range(2):
@@ -253,7 +247,7 @@ def test_worker_process_outlives_a_redis_outage(app_config: dict[str, Any], db_s
         time.sleep(3)
         assert worker.poll() is None, "the worker died with Redis"
         proc, _ = embedded_redis.start(tmp_path)  # back, and empty
-        assert wait_for(3, 90), (tmp_path / "worker.log").read_text()[-3000:]
+        assert _wait_for_acted(own, 3, 90), (tmp_path / "worker.log").read_text()[-3000:]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0  # a stop request ends it, even right after a restart
     finally:

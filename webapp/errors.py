@@ -61,11 +61,7 @@ def init_app(app: Flask) -> None:
             message = f"Too many requests: the limit is {exc.description}. Please wait a moment and try again."
         else:
             message = exc.description or TITLES.get(status, "Error")
-        headers = None
-        if status == 429:
-            window = getattr(exc, "window", None)  # webapp.ratelimit.RateLimited knows when the window ends
-            headers = {"Retry-After": str(window.retry_after if window is not None else 60)}
-        return _render(status, message, headers)
+        return _render(status, message)  # a 429's Retry-After comes from webapp.ratelimit, which knows the window
 
     @app.errorhandler(DataError)
     def value_out_of_range(exc: Exception) -> Any:

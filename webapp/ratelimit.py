@@ -1,8 +1,9 @@
 """Per-address fixed-window rate limits for anonymous endpoints, counted in Redis in one round trip.
 
 Each limited request costs one small Lua script (INCR, PEXPIRE on the first hit, PTTL): the count and the
-window's end come back together, so the X-RateLimit headers need no second read. When Redis is unreachable the counts move to this
-process for a few seconds at a time: limits keep working per process and no answer is refused for it.
+window's end come back together, so the X-RateLimit headers and Retry-After need no second read. When Redis
+is unreachable the counts move to this process for a few seconds at a time: limits keep working per process and
+no answer is refused for it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, Callable, Iterable, TypeVar
 
 import redis
@@ -68,6 +69,7 @@ class RateLimited(TooManyRequests):
         self.window = window
 
 
+@cache
 def parse_rule(text: str) -> Rule:
     """Read "120 per minute", "10/second" or "1000 per 5 minutes"; a bad setting fails loudly at first use."""
     match = _RULE_RE.match(str(text))
@@ -104,16 +106,12 @@ class RateLimiter:
     def __init__(self) -> None:
         self._memory = _MemoryCounts()
         self._redis_down_until = 0.0
-        self._scripts: dict[int, Any] = {}
-
-    def _script(self, conn: redis.Redis) -> Any:
-        """The hit script registered on this connection (EVALSHA, reloaded by redis-py after a Redis restart)."""
-        script = self._scripts.get(id(conn))
-        if script is None:
-            script = self._scripts[id(conn)] = conn.register_script(_HIT)
-        return script
 
     def init_app(self, app: Flask) -> None:
+        from webapp.extensions import get_redis  # extensions creates the limiter, so not at import time
+
+        # EVALSHA on the app's connection; redis-py loads the script again after a Redis restart.
+        app.extensions["feedloop_ratelimit_hit"] = get_redis(app).register_script(_HIT)
         app.after_request(self._headers)
 
     def reset(self) -> None:
@@ -145,9 +143,7 @@ class RateLimiter:
         name = f"feedloop:ratelimit:{rule.amount}/{rule.seconds}:{key}"
         if time.monotonic() >= self._redis_down_until:
             try:
-                count, pttl = self._script(current_app.extensions["feedloop_redis"])(
-                    keys=[name], args=[rule.seconds * 1000]
-                )
+                count, pttl = current_app.extensions["feedloop_ratelimit_hit"](keys=[name], args=[rule.seconds * 1000])
                 return Window(rule, int(count), reset_in=int(pttl) / 1000)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS

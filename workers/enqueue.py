@@ -140,6 +140,23 @@ def kick_analysis(verbatim_id: int) -> bool:
     return enqueue_analysis(verbatim_id) is not None
 
 
+def clear_analysis_kick(app: Any) -> bool:
+    """End the current analysis round's kick (the caller then reads what is pending); False if Redis is down."""
+    try:
+        get_redis(app).delete(ANALYSIS_KICK_KEY)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False
+    return True
+
+
+def holds_analysis_kick(app: Any, verbatim_id: int) -> bool:
+    """Whether this verbatim's answer set the current kick."""
+    try:
+        return get_redis(app).get(ANALYSIS_KICK_KEY) == str(verbatim_id).encode()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False
+
+
 def enqueue_actions(verbatim_id: int) -> Job | None:
     """Queue the follow-up decision (task, flag, invite) for an analysed verbatim."""
     return _enqueue_unique(

@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 
 def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
     """Analyse this verbatim and a batch of other pending ones in one model pass, then start the next round."""
+    from workers import enqueue
+
     app = current_app._get_current_object()
     try:
         outcome = _analyze_batch(app, verbatim_id)
@@ -21,7 +23,8 @@ def analyze_verbatim(verbatim_id: int) -> dict[str, Any]:
         except Exception:
             log.exception("could not queue the next analysis round; the sweeper will")
         raise
-    if "skipped" not in outcome or _holds_kick(app, verbatim_id):
+    # A job whose verbatim an earlier batch took still ends the round if its answer set the kick.
+    if "skipped" not in outcome or enqueue.holds_analysis_kick(app, verbatim_id):
         finish_analysis_round(app)
     return outcome
 
@@ -86,14 +89,10 @@ def finish_analysis_round(app: Any) -> None:
     The order matters: an answer whose kick found the key set was committed before this delete, so the read
     that follows sees it. Verbatims waiting for a retry are left to their backoff.
     """
-    import redis
+    from webapp.extensions import db
+    from workers import enqueue
 
-    from webapp.extensions import db, get_redis
-    from workers.enqueue import ANALYSIS_KICK_KEY
-
-    try:
-        get_redis(app).delete(ANALYSIS_KICK_KEY)
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+    if not enqueue.clear_analysis_kick(app):
         return  # Redis is down: the sweeper queues what is pending
     _queue_next_round(db.session)
 
@@ -106,19 +105,6 @@ def _queue_next_round(session: Any) -> None:
     session.commit()
     if next_id is not None:
         enqueue.enqueue_analysis(next_id)
-
-
-def _holds_kick(app: Any, verbatim_id: int) -> bool:
-    """Whether this verbatim's answer set the kick: then its job, even with nothing left to do, ends the round."""
-    import redis
-
-    from webapp.extensions import get_redis
-    from workers.enqueue import ANALYSIS_KICK_KEY
-
-    try:
-        return get_redis(app).get(ANALYSIS_KICK_KEY) == str(verbatim_id).encode()
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-        return False
 
 
 def _analyze_isolating_poison(engine: Any, batch: list[Any], inputs: list[Any]) -> tuple[list[Any], dict[int, str]]:

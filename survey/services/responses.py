@@ -167,25 +167,26 @@ _RESPONSE_COLUMNS = ("survey_id", "contact_id", "account_id", "score", "channel"
                      "answered_at")
 
 
+def _response_upsert(dialect: str) -> Any:
+    """INSERT of a response that does nothing for a submission id already stored, values bound at execution."""
+    return (
+        _insert_for_dialect(dialect, Response.__table__)
+        .values({name: bindparam(name) for name in _RESPONSE_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+    )
+
+
 @cache
 def _response_insert(dialect: str) -> Any:
     """Built once per dialect: building SQLAlchemy statements costs more than running these."""
-    table = Response.__table__
-    return (
-        _insert_for_dialect(dialect, table)
-        .values({name: bindparam(name) for name in _RESPONSE_COLUMNS})
-        .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(table.c.id)
-    )
+    return _response_upsert(dialect).returning(Response.__table__.c.id)
 
 
 @cache
 def _response_with_verbatim_insert() -> Any:
     table, verbatims = Response.__table__, Verbatim.__table__
     response = (
-        _insert_for_dialect("postgresql", table)
-        .values({name: bindparam(name) for name in _RESPONSE_COLUMNS})
-        .on_conflict_do_nothing(index_elements=["submission_id"])
+        _response_upsert("postgresql")
         .returning(table.c.id, table.c.contact_id, table.c.account_id)
         .cte("new_response")
     )

@@ -16,12 +16,12 @@ bp = Blueprint("public", __name__)
 
 
 @bp.errorhandler(RateLimited)
-def _rate_limited(exc: RateLimited) -> Any:
-    """429 in the customer's language, with Retry-After."""
+def _rate_limited(_exc: RateLimited) -> Any:
+    """429 in the customer's language (Retry-After and the X-RateLimit headers come from webapp.ratelimit)."""
     from webapp.public.i18n import message
     from webapp.public.steps import customer_error, wants_json
 
-    return customer_error(429, message("rate_limited"), json=wants_json(), headers={"Retry-After": str(exc.window.retry_after)})
+    return customer_error(429, message("rate_limited"), json=wants_json())
 
 
 @bp.errorhandler(CSRFError)
