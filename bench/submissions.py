@@ -1,7 +1,8 @@
 """Survey submissions under load, against the trivial /ping of the same app on the same gunicorn, same run.
 
 Usage: .venv/bin/python bench/submissions.py [--seconds 30] [--rounds 6] [--concurrency 32] [--rate 200]
-Prints throughput and p50/p95/p99 for POST /s/<key>/responses and GET /ping, their ratio, and a fixed-rate run.
+Prints throughput and p50/p95/p99 for POST /s/<key>/responses and GET /ping, their ratio, a fixed-rate run,
+and the same ratio under wrk (a C load generator) when it is installed.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -98,12 +101,13 @@ async def main(args: argparse.Namespace) -> None:
             baseline, subs = (_totals(runs[n], pooled[n], cpu[n]) for n in ("ping", "submit"))
             round_ratios = [s["rps"] / p["rps"] for s, p in zip(runs["submit"], runs["ping"])]
             fixed = await open_loop(client, submit, args.rate, args.fixed_seconds)
+        by_wrk = wrk_rounds(base, args) if args.wrk and shutil.which("wrk") else None
     result = {
         "machine": machine(), "web_workers": args.web_workers, "worker_class": args.worker_class,
         "threads": args.threads, "concurrency": args.concurrency,
         "ping": baseline, "submit": subs, "ratio_submit_to_ping": subs["rps"] / baseline["rps"],
         "rounds": args.rounds, "round_ratios": [round(r, 3) for r in round_ratios],
-        f"submit_at_{int(args.rate)}_rps": fixed,
+        f"submit_at_{int(args.rate)}_rps": fixed, "wrk": by_wrk,
     }
     print(f"machine: {result['machine']}; gunicorn {args.web_workers} {args.worker_class} workers"
           f"{f' × {args.threads} threads' if args.threads > 1 else ''}; {args.concurrency} clients")
@@ -116,7 +120,56 @@ async def main(args: argparse.Namespace) -> None:
           f"(rounds: {' '.join(f'{r:.2f}' for r in round_ratios)})")
     print(f"fixed {args.rate:.0f}/s: p50 {fixed['p50']:.1f} ms  p95 {fixed['p95']:.1f} ms  p99 {fixed['p99']:.1f} ms "
           f"errors {fixed['errors']}/{fixed['n']}")
+    if by_wrk:
+        print(f"wrk (C, {args.concurrency} connections, one thread): ping {by_wrk['ping']:.0f} req/s, "
+              f"submit {by_wrk['submit']:.0f} req/s, ratio {by_wrk['ratio']:.2f} "
+              f"(errors: ping {by_wrk['ping_errors']}, submit {by_wrk['submit_errors']})")
     print(json.dumps(result))
+
+
+# Each request on a new connection, as in the asyncio rounds; every submission carries its own submission id.
+_WRK_SCRIPTS = {
+    "ping": 'request = function() return wrk.format("GET", "/ping", {["Connection"] = "close"}) end\n',
+    "submit": """
+local n = 0
+request = function()
+  n = n + 1
+  local body = string.format(
+    '{"score": 3, "submission_id": "wrk-%d-%d", "comment": "Reports are slow and exports time out."}',
+    n, math.random(1, 2000000000))
+  return wrk.format("POST", "/s/bench-nps/responses",
+                    {["Content-Type"] = "application/json", ["Connection"] = "close"}, body)
+end
+""",
+}
+
+
+def wrk_rounds(base: str, args: argparse.Namespace) -> dict:
+    """The same two routes driven by wrk, a C load generator that is not the bottleneck for /ping."""
+    import re
+    import subprocess
+    import tempfile
+
+    totals = {"ping": [0, 0.0, 0], "submit": [0, 0.0, 0]}  # requests, seconds, non-2xx or socket errors
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, script in _WRK_SCRIPTS.items():
+            Path(tmp, f"{name}.lua").write_text(script)
+        for i in range(4):
+            for name in (("ping", "submit") if i % 2 == 0 else ("submit", "ping")):
+                command = ["wrk", "-t", "1", "-c", str(args.concurrency), "-d", f"{args.wrk_seconds:.0f}",
+                           "-s", str(Path(tmp, f"{name}.lua")), base]
+                out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+                assert done, out
+                seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+                errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+                errors += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+                totals[name][0] += int(done.group(1))
+                totals[name][1] += seconds
+                totals[name][2] += errors
+    rate = {name: t[0] / t[1] for name, t in totals.items()}
+    return {"ping": rate["ping"], "submit": rate["submit"], "ratio": rate["submit"] / rate["ping"],
+            "ping_errors": totals["ping"][2], "submit_errors": totals["submit"][2]}
 
 
 if __name__ == "__main__":
@@ -131,4 +184,7 @@ if __name__ == "__main__":
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--wrk", action=argparse.BooleanOptionalAction, default=True,
+                        help="also drive both routes with wrk when it is installed (Debian package wrk)")
+    parser.add_argument("--wrk-seconds", type=float, default=5, help="length of each of the eight wrk rounds")
     asyncio.run(main(parser.parse_args()))

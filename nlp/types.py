@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 Sentiment = Literal["positive", "negative", "neutral", "mixed"]
@@ -74,4 +74,7 @@ class VerbatimAnalysis:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as stored in the database and written by `feedloop nlp analyze`."""
-        return asdict(self)
+        # asdict deep-copies every float of the embedding one by one; a plain list copy is the same JSON.
+        data = asdict(replace(self, embedding=None))
+        data["embedding"] = None if self.embedding is None else [float(x) for x in self.embedding]
+        return data

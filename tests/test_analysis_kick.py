@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from survey.models import Analysis, Verbatim
+from survey.models import Verbatim
+from tests.analysis_helpers import analysed_counts
 from tests.factories import make_survey
 from webapp.extensions import get_redis
 from workers.enqueue import ANALYSIS_KICK_KEY
@@ -27,13 +28,6 @@ def _queued(app: Flask) -> int:
         return get_queue("nlp").count
 
 
-def _analysed(db_session: Any) -> tuple[int, int, int]:
-    db_session.expire_all()
-    done = db_session.scalar(select(func.count(Verbatim.id)).where(Verbatim.analysis_status == "done"))
-    return done, db_session.scalar(select(func.count(Analysis.id))), db_session.scalar(
-        select(func.count(func.distinct(Analysis.verbatim_id))))
-
-
 def test_a_burst_of_answers_queues_one_job_and_all_are_analysed_once(
     app: Flask, client: Any, db_session: Any, run_worker: Any
 ) -> None:
@@ -43,7 +37,7 @@ def test_a_burst_of_answers_queues_one_job_and_all_are_analysed_once(
         _answer(client, i)
     assert _queued(app) == 1  # the first answer's job; the other 39 found a round already due
     run_worker()
-    assert _analysed(db_session) == (40, 40, 40)
+    assert analysed_counts(db_session) == (40, 40, 40)
     assert get_redis(app).exists(ANALYSIS_KICK_KEY) == 0  # the round ended: the next answer starts a new one
 
 
@@ -60,7 +54,7 @@ def test_an_answer_that_finds_a_round_running_is_in_the_next_one(
         finish_analysis_round(app)  # what that worker does when its batch is done
     assert _queued(app) == 1
     run_worker()
-    assert _analysed(db_session) == (1, 1, 1)
+    assert analysed_counts(db_session) == (1, 1, 1)
 
 
 def test_a_lost_round_holds_nothing_up_for_long(
@@ -75,7 +69,7 @@ def test_a_lost_round_holds_nothing_up_for_long(
     _answer(client, 2)
     assert _queued(app) == 1
     run_worker()
-    assert _analysed(db_session) == (2, 2, 2)
+    assert analysed_counts(db_session) == (2, 2, 2)
 
 
 def test_rounds_continue_until_nothing_is_pending(
@@ -92,7 +86,7 @@ def test_rounds_continue_until_nothing_is_pending(
         run_worker()
     finally:
         app.config["NLP_BATCH_SIZE"] = 32
-    assert _analysed(db_session) == (10, 10, 10)
+    assert analysed_counts(db_session) == (10, 10, 10)
 
 
 def test_a_job_whose_verbatim_was_taken_still_ends_its_round(

@@ -36,7 +36,7 @@ def test_a_redis_outage_under_load_warns_once_not_per_answer(
 
     make_survey(db_session, key="quiet-nps")
     db_session.commit()
-    enqueue._quiet.update(until=0.0, skipped=0)
+    enqueue._redis_down.reset()
     client = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
     with caplog.at_level(logging.WARNING, logger="workers.enqueue"):
         statuses = {client.post("/s/quiet-nps/responses", json={"score": 3, "comment": f"Slow {i}"}).status_code

@@ -145,6 +145,42 @@ def test_database_unreachable_gives_503_with_retry_hint(app_config: dict[str, An
     assert health.status_code == 503 and health.get_json()["database"]["ok"] is False
 
 
+def test_a_database_outage_under_load_warns_once_not_per_request(
+    app_config: dict[str, Any], caplog: Any
+) -> None:
+    """Every request during the outage gets its 503, but the log says so once, not thirty times."""
+    import logging
+
+    from webapp import errors
+
+    errors.database_down.reset()
+    dead = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=1"
+    broken = create_app({**app_config, "DATABASE_URL": dead})
+    client = broken.test_client()
+    with caplog.at_level(logging.WARNING, logger="webapp.errors"):
+        statuses = {client.post("/s/any/responses", json={"score": 5}).status_code for _ in range(30)}
+    warnings = [r.getMessage() for r in caplog.records if r.name == "webapp.errors"]
+    assert statuses == {503}
+    assert len(warnings) == 1 and warnings[0].startswith("database unavailable")
+
+
+def test_quiet_warning_reports_what_it_held_back(caplog: Any) -> None:
+    """The first warning of the next interval carries the count of those held back."""
+    import logging
+
+    from webapp.quiet_log import QuietWarning
+
+    quiet = QuietWarning(logging.getLogger("tests.quiet"), every_seconds=0.2)
+    with caplog.at_level(logging.WARNING, logger="tests.quiet"):
+        for i in range(5):
+            quiet.warn("Redis unavailable, answer %s left for the sweeper", i)
+        time.sleep(0.25)
+        quiet.warn("Redis unavailable, answer %s left for the sweeper", 5)
+    messages = [r.getMessage() for r in caplog.records if r.name == "tests.quiet"]
+    assert messages == ["Redis unavailable, answer 0 left for the sweeper",
+                        "Redis unavailable, answer 5 left for the sweeper (4 more since the last warning)"]
+
+
 def test_app_recovers_after_database_connections_are_killed(app: Flask, client: Any, db_session: Any) -> None:
     """A database restart kills pooled connections; pool pre-ping reconnects on the next request by itself."""
     if db.get_engine(app).dialect.name != "postgresql":

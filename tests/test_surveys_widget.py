@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,6 +118,12 @@ def test_widget_page_may_be_framed_only_by_allowed_origins(client: Any, survey: 
     assert "X-Frame-Options" not in page.headers
     hosted = client.get("/s/w-nps")
     assert "frame-ancestors 'none'" in hosted.headers["Content-Security-Policy"]
+
+
+def test_widget_close_button_waits_for_its_script(client: Any, survey: Any) -> None:
+    """The close button is rendered hidden: widget.js shows it once a click on it does something."""
+    html = _open(client).get_data(as_text=True)
+    assert re.search(r"<button[^>]*data-widget-close[^>]*\bhidden\b", html)
 
 
 def test_widget_page_for_a_foreign_origin_is_a_403_page(client: Any, survey: Any) -> None:

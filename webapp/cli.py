@@ -361,7 +361,7 @@ def privacy_erase(email: str, mode: str | None, yes: bool) -> None:
     """Erase a contact: personal data removed, their text deleted or anonymised, derived data deleted."""
     from survey.services.privacy import audit_erasure, erase_contact
     from webapp.extensions import db as database
-    from workers.enqueue import enqueue_analysis
+    from workers.enqueue import enqueue_analysis_many
 
     contact = _contact_by_email(email)
     mode = mode or current_app.config["ERASURE_MODE"]
@@ -371,8 +371,7 @@ def privacy_erase(email: str, mode: str | None, yes: bool) -> None:
     report = erase_contact(database.session, contact, mode)
     audit_erasure(database.session, contact_id, report, None, mode)
     database.session.commit()
-    for vid in report.requeue_verbatim_ids:
-        enqueue_analysis(vid)
+    enqueue_analysis_many(report.requeue_verbatim_ids)
     click.echo(f"contact {contact_id} erased: {report.verbatims_deleted} verbatims deleted, "
                f"{report.verbatims_anonymised} anonymised, {report.responses_detached} responses detached")
 

@@ -10,8 +10,10 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
+from webapp.quiet_log import QuietWarning
 
 log = logging.getLogger(__name__)
+database_down = QuietWarning(log)  # every request fails while it is down: once per 10 s, with a count
 
 TITLES = {
     400: "That request could not be understood",
@@ -73,7 +75,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     def database_unavailable(exc: Exception) -> Any:
         _rollback()
-        log.warning("database unavailable: %s", exc)
+        database_down.warn("database unavailable: %s", exc)
         return _render(503, "The database is unavailable right now; please retry in a few seconds.",
                        {"Retry-After": "5"})
 

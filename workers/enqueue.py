@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from rq.job import Job, JobStatus
 
 from workers import jobs
 from webapp.extensions import get_redis
+from webapp.quiet_log import QuietWarning
 from workers.queues import get_queue
 
 log = logging.getLogger(__name__)
@@ -24,19 +26,12 @@ RESULT_TTL = 3600
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
-_quiet = {"until": 0.0, "skipped": 0}
-WARN_EVERY_SECONDS = 10.0
+_redis_down = QuietWarning(log)
 
 
 def _warn_redis_down(what: str, exc: Exception) -> None:
-    """One warning per 10 s per process, with a count: an outage under load would otherwise log every answer."""
-    now = time.monotonic()
-    if now < _quiet["until"]:
-        _quiet["skipped"] += 1
-        return
-    skipped, _quiet["skipped"], _quiet["until"] = _quiet["skipped"], 0, now + WARN_EVERY_SECONDS
-    more = f" ({skipped} more since the last warning)" if skipped else ""
-    log.warning("Redis unavailable, %s%s: %s", what, more, exc)
+    """One warning per 10 s per process, with a count: an outage under load would log every answer."""
+    _redis_down.warn("Redis unavailable, %s: %s", what, exc)
 
 
 def _abandoned(job: Job, status: JobStatus) -> bool:
@@ -115,6 +110,20 @@ def enqueue_analysis(verbatim_id: int) -> Job | None:
         job_timeout=600,
         retry=_retry(),
     )
+
+
+def enqueue_analysis_many(verbatim_ids: Iterable[int]) -> int:
+    """Queue analysis for many never-tried verbatims (a sweep, an import, an erasure): a job per batch.
+
+    A job analyses its verbatim together with the oldest never-tried pending ones, up to
+    FEEDLOOP_NLP_BATCH_SIZE, and a job that finds a full batch queues the next round (workers.jobs), so one
+    job per batch-size ids reaches every one of them. A job per verbatim would mostly find its verbatim taken,
+    and still cost a worker a dozen Redis calls. Verbatims due a retry need a job each (batches leave them to
+    their backoff: workers.sweeper). Returns how many jobs are queued or already live.
+    """
+    batch = max(1, int(current_app.config["NLP_BATCH_SIZE"]))
+    ids = sorted(set(verbatim_ids))
+    return sum(1 for vid in ids[::batch] if enqueue_analysis(vid) is not None)
 
 
 # While this key exists an analysis round is queued or running, and that round looks for pending verbatims

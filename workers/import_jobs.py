@@ -15,7 +15,7 @@ def run_import(import_id: int, progress: Callable[[str, int, int], None] | None 
     from survey.models import ImportJob
     from survey.services.importer import ImportFileError, apply_chunk, plan_import
     from webapp.extensions import db
-    from workers.enqueue import enqueue_analysis
+    from workers.enqueue import enqueue_analysis_many
 
     session = db.session
     job = session.get(ImportJob, import_id)
@@ -49,8 +49,7 @@ def run_import(import_id: int, progress: Callable[[str, int, int], None] | None 
         job.imported_rows = min(start + CHUNK, len(rows))
         report("importing", job.imported_rows)
     result = _finish(session, job, "done", errors, len(rows))
-    for vid in to_analyse:
-        enqueue_analysis(vid)  # historical verbatims are analysed in the background
+    enqueue_analysis_many(to_analyse)  # historical verbatims are analysed in the background
     result["verbatims_queued"] = len(to_analyse)
     return result
 

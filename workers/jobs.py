@@ -33,7 +33,8 @@ def _analyze_batch(app: Any, verbatim_id: int) -> dict[str, Any]:
     from survey.services.analysis import (
         claim_batch,
         engine_inputs,
-        record_analysis,
+        follow_up_rows,
+        record_analyses,
         release_claims,
         release_failed,
     )
@@ -56,28 +57,33 @@ def _analyze_batch(app: Any, verbatim_id: int) -> dict[str, Any]:
         inputs = engine_inputs(session, batch)
         session.commit()  # no transaction held open while the model runs
         results, failures = _analyze_isolating_poison(engine, batch, inputs)
-        done: list[int] = []
+        analysed = []
         for verbatim, result in zip(batch, results, strict=True):
             if result is None:
                 release_failed(session, verbatim, failures[verbatim.id], max_attempts)
             else:
-                record_analysis(session, verbatim, result, embedding_model=_embedding_model(engine))
-                done.append(verbatim.id)
+                analysed.append((verbatim, result))
+        written = record_analyses(session, analysed, embedding_model=_embedding_model(engine))
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
-        release_claims(session, [v.id for v in batch])  # give them back, or the retry would find them "running"
+        # give them back, or the retry would find them "running"
+        release_claims(session, [v.id for v in batch], f"{type(exc).__name__}: {exc}", max_attempts)
         session.commit()
         raise
+    done = [verbatim.id for verbatim, _ in analysed]
+    rows = follow_up_rows(session, [verbatim for verbatim, _ in analysed])  # held while the follow-ups run
+    session.commit()
     for vid in done:
         # Follow-ups right here, one transaction each, saving a queue round trip per verbatim; one that fails
         # goes to its own act-on-verbatim job, which retries with backoff.
         try:
-            _act(app, session, vid)
+            _act(app, session, vid, written.get(vid))
         except Exception:
             session.rollback()
             log.exception("follow-up of verbatim %s failed inline; queued as its own job", vid)
             enqueue.enqueue_actions(vid)
+    del rows
     if verbatim_id in failures:
         raise RuntimeError(f"analysis of verbatim {verbatim_id} failed: {failures[verbatim_id]}")
     return {"verbatim_id": verbatim_id, "analysed": done, "failed": sorted(failures)}
@@ -135,8 +141,11 @@ def act_on_verbatim(verbatim_id: int) -> dict[str, Any]:
     return _act(current_app._get_current_object(), db.session, verbatim_id)
 
 
-def _act(app: Any, session: Any, verbatim_id: int) -> dict[str, Any]:
-    """The follow-up of one analysed verbatim, committed; a concurrent second run waits, then finds it done."""
+def _act(app: Any, session: Any, verbatim_id: int, analysis: Any = None) -> dict[str, Any]:
+    """The follow-up of one analysed verbatim, committed; a concurrent second run waits, then finds it done.
+
+    `analysis` is the one the calling batch just wrote (saves reading it back); None reads the newest.
+    """
     from survey.models import Verbatim
     from survey.services.actions import act_on_verbatim as decide
 
@@ -150,7 +159,8 @@ def _act(app: Any, session: Any, verbatim_id: int) -> dict[str, Any]:
         session.rollback()
         return {"verbatim_id": verbatim_id, "skipped": "not analysed"}
     outcome = decide(
-        session, verbatim, sla_days=dict(app.config["SLA_BUSINESS_DAYS"]), high_arr=int(app.config["HIGH_ARR"])
+        session, verbatim, sla_days=dict(app.config["SLA_BUSINESS_DAYS"]), high_arr=int(app.config["HIGH_ARR"]),
+        analysis=analysis,
     )
     session.commit()
     if outcome.advocate_flag_id:  # praise may owe the account's CSM a notice email
@@ -212,8 +222,7 @@ def reanalyze_stale(chunk: int = 2000) -> dict[str, Any]:
     engine = runtime.engine_for_batch(app, session)
     ids = mark_stale_for_reanalysis(session, engine.model_version, limit=chunk)
     session.commit()
-    for vid in ids:
-        enqueue.enqueue_analysis(vid)
+    enqueue.enqueue_analysis_many(ids)
     if len(ids) == chunk:
         enqueue.enqueue_reanalysis(continuation=True)
     return {"requeued": len(ids), "model_version": engine.model_version}

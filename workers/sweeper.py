@@ -16,13 +16,16 @@ def sweep_once(app: Flask, *, pending_after: int | None = None) -> dict[str, int
     freed = stale_claims(session, int(app.config["SWEEP_STALE_CLAIM_SECONDS"]))
     session.commit()
     after = int(app.config["SWEEP_PENDING_AFTER_SECONDS"]) if pending_after is None else pending_after
-    to_analyze, to_act = needing_work(session, after)
+    fresh, retries, to_act = needing_work(session, after)
     session.commit()
     deliveries = pending_deliveries(session, after)
     session.commit()
     for delivery_id in deliveries:
         enqueue.enqueue_webhook_delivery(delivery_id)
-    queued = sum(1 for vid in to_analyze if enqueue.enqueue_analysis(vid) is not None)
+    # Jobs: one per batch of never-tried verbatims (each job claims a batch), one per verbatim due a retry
+    # (batches take only never-tried ones, so a failing verbatim keeps its own backoff).
+    queued = enqueue.enqueue_analysis_many(fresh)
+    queued += sum(1 for vid in retries if enqueue.enqueue_analysis(vid) is not None)
     acted = sum(1 for vid in to_act if enqueue.enqueue_actions(vid) is not None)
-    return {"freed_claims": freed, "analysis_pending": len(to_analyze), "analysis_enqueued": queued,
+    return {"freed_claims": freed, "analysis_pending": len(fresh) + len(retries), "analysis_enqueued": queued,
             "actions_pending": len(to_act), "actions_enqueued": acted, "webhooks_pending": len(deliveries)}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from survey.models import (
     AdvocacyInvite,
     AdvocateFlag,
+    Analysis,
     Response,
     Survey,
     Verbatim,
@@ -30,13 +31,18 @@ class ActionOutcome:
 
 
 def act_on_verbatim(
-    session: Session, verbatim: Verbatim, *, sla_days: dict[str, int], high_arr: int
+    session: Session, verbatim: Verbatim, *, sla_days: dict[str, int], high_arr: int,
+    analysis: Analysis | None = None,
 ) -> ActionOutcome:
-    """Create the right follow-ups once; running it again finds them and adds nothing."""
+    """Create the right follow-ups once; running it again finds them and adds nothing.
+
+    `analysis`: the verbatim's newest analysis when the caller has it at hand (else it is read).
+    """
     outcome = ActionOutcome()
     if verbatim.action_status == "done":
         return outcome
-    analysis = latest_analysis(session, verbatim.id)
+    if analysis is None or analysis.verbatim_id != verbatim.id:
+        analysis = latest_analysis(session, verbatim.id)
     response = session.get(Response, verbatim.response_id) if verbatim.response_id else None
     survey = session.get(Survey, response.survey_id) if response else None
     score = response.score if response else None

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from nlp.types import VerbatimAnalysis, VerbatimInput
 from survey.database import utcnow
-from survey.models import Analysis, Response, Survey, Verbatim, VerbatimEmbedding
+from survey.models import Account, Analysis, Response, Survey, Verbatim, VerbatimEmbedding
 
 MAX_ANALYSIS_CHARS = 20_000
 CHANNEL_BY_SOURCE = {
@@ -40,11 +40,17 @@ def claim_batch(session: Session, verbatim_id: int, limit: int) -> list[Verbatim
     if first.rowcount == 0:
         return []
     if limit > 1:
+        # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows another worker is claiming right now
+        # are left to it, so two workers that start together take two full batches instead of racing for one.
+        # Only verbatims never tried join a batch: one that failed waits for its own retry's backoff (its
+        # job's, or the sweeper's), so a batch that fails every time is not claimed again by the next at once.
         others = session.scalars(
             select(Verbatim.id)
-            .where(Verbatim.analysis_status == "pending", Verbatim.id != verbatim_id)
+            .where(Verbatim.analysis_status == "pending", Verbatim.analysis_attempts == 0,
+                   Verbatim.id != verbatim_id)
             .order_by(Verbatim.id)
             .limit(limit - 1)
+            .with_for_update(skip_locked=True)
         ).all()
         if others:
             session.execute(
@@ -91,72 +97,114 @@ def engine_inputs(session: Session, verbatims: Sequence[Verbatim]) -> list[Verba
     return inputs
 
 
-def record_analysis(session: Session, verbatim: Verbatim, result: VerbatimAnalysis, embedding_model: str) -> None:
-    """Store one result (once per model version), the embedding, and mark the verbatim done."""
-    exists = session.scalar(
-        select(Analysis.id).where(
-            Analysis.verbatim_id == verbatim.id, Analysis.model_version == result.model_version
-        )
-    )
-    if exists is None:
-        data = result.to_dict()
-        session.add(
-            Analysis(
-                verbatim_id=verbatim.id,
-                model_version=result.model_version,
-                sentiment=result.sentiment,
-                sentiment_confidence=float(result.sentiment_confidence),
-                praise=result.praise,
-                praise_targets=list(result.praise_targets),
-                referral_signal=result.referral_signal,
-                churn_risk=result.churn_risk,
-                score_mismatch=result.score_mismatch,
-                people=list(result.people),
-                competitors=list(result.competitors),
-                categories=data["categories"],
-                category_keys=[c.key for c in result.categories],
-                clauses=data["clauses"],
-                evidence={
-                    "praise": data["praise_evidence"],
-                    "referral": data["referral_evidence"],
-                    "churn": data["churn_evidence"],
-                },
-            )
-        )
-    if result.embedding is not None:
-        vector = np.asarray(result.embedding, dtype="<f4")
-        row = session.get(VerbatimEmbedding, verbatim.id)
-        if row is None:
-            session.add(
-                VerbatimEmbedding(
-                    verbatim_id=verbatim.id, model=embedding_model, dim=int(vector.size), vector=vector.tobytes()
-                )
-            )
-        else:
-            row.model, row.dim, row.vector = embedding_model, int(vector.size), vector.tobytes()
-    if exists is None:
-        session.flush()
-        from survey.services.learning import apply_human_labels
+def record_analyses(
+    session: Session, results: Sequence[tuple[Verbatim, VerbatimAnalysis]], embedding_model: str
+) -> dict[int, Analysis]:
+    """Store a batch's results (once per model version) and embeddings, and mark the verbatims done.
 
-        fresh = latest_analysis(session, verbatim.id)
-        if fresh is not None:
-            apply_human_labels(session, fresh)
-    verbatim.analysis_status = "done"
-    verbatim.analysis_error = None
-    verbatim.analyzed_at = utcnow()
-    verbatim.claim_token = None
-    verbatim.action_status = "pending"
+    A handful of statements for the whole batch instead of seven per verbatim: the worker's time went to round
+    trips, not to the model. Returns the analyses written now, by verbatim id (re-runs write none).
+    """
+    if not results:
+        return {}
+    ids = [verbatim.id for verbatim, _ in results]
+    versions = sorted({result.model_version for _, result in results})
+    stored = {
+        (row[0], row[1])
+        for row in session.execute(
+            select(Analysis.verbatim_id, Analysis.model_version).where(
+                Analysis.verbatim_id.in_(ids), Analysis.model_version.in_(versions)
+            )
+        )
+    }
+    embeddings = {
+        row.verbatim_id: row
+        for row in session.scalars(select(VerbatimEmbedding).where(VerbatimEmbedding.verbatim_id.in_(ids)))
+    }
+    fresh: dict[int, tuple[Analysis, VerbatimAnalysis]] = {}
+    for verbatim, result in results:
+        if (verbatim.id, result.model_version) not in stored and verbatim.id not in fresh:
+            analysis = _analysis_row(verbatim.id, result)
+            session.add(analysis)
+            fresh[verbatim.id] = (analysis, result)
+        if result.embedding is not None:
+            vector = np.asarray(result.embedding, dtype="<f4")
+            row = embeddings.get(verbatim.id)
+            if row is None:
+                row = VerbatimEmbedding(verbatim_id=verbatim.id, model=embedding_model, dim=int(vector.size),
+                                        vector=vector.tobytes())
+                session.add(row)
+                embeddings[verbatim.id] = row
+            else:
+                row.model, row.dim, row.vector = embedding_model, int(vector.size), vector.tobytes()
+    session.flush()  # one multi-row INSERT … RETURNING per table
+    if fresh:
+        from survey.services.learning import apply_human_labels_to
+
+        apply_human_labels_to(session, [analysis for analysis, _ in fresh.values()])
+    now = utcnow()
+    for verbatim, _ in results:
+        verbatim.analysis_status = "done"
+        verbatim.analysis_error = None
+        verbatim.analyzed_at = now
+        verbatim.claim_token = None
+        verbatim.action_status = "pending"
     session.flush()
-    if exists is None:
-        from survey.services.webhooks import emit
+    from survey.services.webhooks import emit
 
+    by_id = {verbatim.id: verbatim for verbatim, _ in results}
+    for verbatim_id, (_analysis, result) in fresh.items():
+        verbatim = by_id[verbatim_id]
         emit(session, "analysis.completed", {
-            "verbatim_id": verbatim.id, "response_id": verbatim.response_id, "model_version": result.model_version,
-            "sentiment": result.sentiment, "categories": [c.key for c in result.categories],
-            "praise": result.praise, "churn_risk": result.churn_risk, "referral_signal": result.referral_signal,
+            "verbatim_id": verbatim.id, "response_id": verbatim.response_id,
+            "model_version": result.model_version, "sentiment": result.sentiment,
+            "categories": [c.key for c in result.categories], "praise": result.praise,
+            "churn_risk": result.churn_risk, "referral_signal": result.referral_signal,
             "summary": f"verbatim {verbatim.id}: {result.sentiment}"
                        + (", churn risk" if result.churn_risk else "") + (", praise" if result.praise else ""),
         })
+    return {verbatim_id: analysis for verbatim_id, (analysis, _) in fresh.items()}
+
+
+def _analysis_row(verbatim_id: int, result: VerbatimAnalysis) -> Analysis:
+    data = result.to_dict()
+    return Analysis(
+        verbatim_id=verbatim_id,
+        model_version=result.model_version,
+        sentiment=result.sentiment,
+        sentiment_confidence=float(result.sentiment_confidence),
+        praise=result.praise,
+        praise_targets=list(result.praise_targets),
+        referral_signal=result.referral_signal,
+        churn_risk=result.churn_risk,
+        score_mismatch=result.score_mismatch,
+        people=list(result.people),
+        competitors=list(result.competitors),
+        categories=data["categories"],
+        category_keys=[c.key for c in result.categories],
+        clauses=data["clauses"],
+        evidence={
+            "praise": data["praise_evidence"],
+            "referral": data["referral_evidence"],
+            "churn": data["churn_evidence"],
+        },
+    )
+
+
+def follow_up_rows(session: Session, verbatims: Sequence[Verbatim]) -> list[object]:
+    """Load the surveys and accounts a batch's follow-ups read, in two queries instead of a few per verbatim.
+
+    The session holds rows weakly: the caller keeps the list while the follow-ups run. Answers and contacts
+    are read afresh by each follow-up: a score changed or a consent withdrawn a second ago must count.
+    """
+    response_ids = sorted({v.response_id for v in verbatims if v.response_id})
+    surveys = list(session.scalars(
+        select(Survey).where(Survey.id.in_(select(Response.survey_id).where(Response.id.in_(response_ids))))
+    )) if response_ids else []
+    account_ids = sorted({v.account_id for v in verbatims if v.account_id})
+    accounts = (list(session.scalars(select(Account).where(Account.id.in_(account_ids))))
+                if account_ids else [])
+    return [*surveys, *accounts]
 
 
 def release_failed(session: Session, verbatim: Verbatim, error: str, max_attempts: int) -> None:
@@ -168,15 +216,27 @@ def release_failed(session: Session, verbatim: Verbatim, error: str, max_attempt
     session.flush()
 
 
-def release_claims(session: Session, verbatim_ids: Sequence[int]) -> None:
-    """Return still-running claims to pending after an unexpected error, so the retry can take them."""
-    if verbatim_ids:
-        session.execute(
-            update(Verbatim)
-            .where(Verbatim.id.in_(list(verbatim_ids)), Verbatim.analysis_status == "running")
-            .values(analysis_status="pending", claim_token=None)
+def release_claims(session: Session, verbatim_ids: Sequence[int], error: str, max_attempts: int) -> None:
+    """Give still-running claims back after an unexpected batch error, with the attempt counted.
+
+    Counting it matters: the next analysis round starts at verbatims never tried, so a batch that fails every
+    time waits for its job's backoff (and the sweeper) instead of being claimed again at once, over and over;
+    after max_attempts it stays failed with the reason.
+    """
+    if not verbatim_ids:
+        return
+    session.execute(
+        update(Verbatim)
+        .where(Verbatim.id.in_(list(verbatim_ids)), Verbatim.analysis_status == "running")
+        .values(
+            analysis_attempts=Verbatim.analysis_attempts + 1,
+            analysis_error=error[:2000],
+            claim_token=None,
+            analysis_status=case((Verbatim.analysis_attempts + 1 >= max_attempts, "failed"), else_="pending"),
         )
-        session.flush()
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
 
 
 def latest_analysis(session: Session, verbatim_id: int) -> Analysis | None:
@@ -207,11 +267,14 @@ def first_pending(session: Session) -> int | None:
     )
 
 
-def needing_work(session: Session, older_than_seconds: int, limit: int = 5000) -> tuple[list[int], list[int]]:
-    """Ids of verbatims waiting for analysis and of analysed ones waiting for their follow-up."""
+def needing_work(
+    session: Session, older_than_seconds: int, limit: int = 5000
+) -> tuple[list[int], list[int], list[int]]:
+    """Ids of verbatims waiting for a first analysis, of those waiting to retry one, and of analysed ones
+    waiting for their follow-up."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    to_analyze = session.scalars(
-        select(Verbatim.id)
+    pending = session.execute(
+        select(Verbatim.id, Verbatim.analysis_attempts)
         .where(Verbatim.analysis_status == "pending", Verbatim.created_at <= cutoff)
         .order_by(Verbatim.id)
         .limit(limit)
@@ -226,4 +289,6 @@ def needing_work(session: Session, older_than_seconds: int, limit: int = 5000) -
         .order_by(Verbatim.id)
         .limit(limit)
     ).all()
-    return list(to_analyze), list(to_act)
+    fresh = [vid for vid, attempts in pending if attempts == 0]
+    retries = [vid for vid, attempts in pending if attempts > 0]
+    return fresh, retries, list(to_act)

@@ -82,9 +82,22 @@ def latest_labels(session: Session, verbatim_ids: Sequence[int] | None = None) -
 
 def apply_human_labels(session: Session, analysis: Analysis) -> None:
     """People outrank the model: corrected fields override what any model version concluded."""
-    labels = latest_labels(session, [analysis.verbatim_id]).get(analysis.verbatim_id)
-    if not labels:
-        return
+    apply_human_labels_to(session, [analysis])
+
+
+def apply_human_labels_to(session: Session, analyses: Sequence[Analysis]) -> None:
+    """The same for a batch of analyses, with one query for all their labels."""
+    labels = latest_labels(session, sorted({a.verbatim_id for a in analyses})) if analyses else {}
+    changed = False
+    for analysis in analyses:
+        if analysis.verbatim_id in labels:
+            _override(analysis, labels[analysis.verbatim_id])
+            changed = True
+    if changed:
+        session.flush()
+
+
+def _override(analysis: Analysis, labels: dict[str, Any]) -> None:
     for field, value in labels.items():
         if field == "categories":
             kept = {c["key"]: c for c in analysis.categories if c.get("key") in value}
@@ -97,7 +110,6 @@ def apply_human_labels(session: Session, analysis: Analysis) -> None:
         else:
             setattr(analysis, field, value)
     analysis.corrected = True
-    session.flush()
 
 
 def labelled_examples(session: Session) -> list[LabelledExample]:
@@ -177,7 +189,8 @@ def mark_stale_for_reanalysis(session: Session, current_model_version: str, limi
     if ids:
         session.execute(
             update(Verbatim).where(Verbatim.id.in_(ids), Verbatim.analysis_status == "done")
-            .values(analysis_status="pending", claim_token=None)
+            # a new reading: no tries yet
+            .values(analysis_status="pending", claim_token=None, analysis_attempts=0)
         )
         session.flush()
     return list(ids)

@@ -144,6 +144,7 @@ def erase_contact(session: Session, contact: Contact, mode: str = "anonymise") -
             verbatim.contact_id = None
             verbatim.external_id = None
             verbatim.analysis_status = "pending"
+            verbatim.analysis_attempts = 0  # the redacted text is a new reading
             verbatim.action_status = None
             verbatim.claim_token = None
             report.verbatims_anonymised += 1

@@ -18,7 +18,7 @@ from survey.services.users import UserError, create_user
 from survey.services.webhooks import WebhookError, register_endpoint, replay
 from webapp.auth import roles_required
 from webapp.extensions import db
-from workers.enqueue import enqueue_analysis
+from workers.enqueue import enqueue_analysis_many
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100
@@ -191,8 +191,7 @@ def erase(contact_id: int) -> Any:
         abort(400, description=str(exc))
     audit_erasure(db.session, contact_id, report, current_user, mode)
     db.session.commit()
-    for vid in report.requeue_verbatim_ids:
-        enqueue_analysis(vid)
+    enqueue_analysis_many(report.requeue_verbatim_ids)
     flash(f"Contact {contact_id} erased ({report.verbatims_deleted} verbatims deleted, "
           f"{report.verbatims_anonymised} anonymised).", "info")
     return redirect(url_for("admin.contacts"), code=303)

@@ -39,4 +39,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") dismiss();
   });
+  // The close button is rendered hidden and shown only now that a click on it does something.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-widget-close]"), function (button) {
+    button.hidden = false;
+  });
 })();
