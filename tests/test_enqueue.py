@@ -44,3 +44,35 @@ def test_a_redis_outage_under_load_warns_once_not_per_answer(
     warnings = [r.getMessage() for r in caplog.records if r.name == "workers.enqueue"]
     assert statuses == {201}
     assert len(warnings) == 1 and "left for the sweeper" in warnings[0]
+
+
+def test_a_worker_stops_without_waiting_for_its_command_listener(app: Any) -> None:
+    """Stopping a worker ends its command listener promptly, whatever the listener was doing.
+
+    The slow case, set up here on purpose, is a listener that has already seen the unsubscribe and gone back to
+    waiting: with RQ's 60 s listener sleep and redis-py 8.2 (whose stop() waits for the thread) that took a
+    minute, at the end of every burst run and every shutdown.
+    """
+    import threading
+    import time
+
+    from webapp.extensions import get_redis
+    from workers.queues import all_queues
+    from workers.worker import FeedloopWorker
+
+    with app.app_context():
+        worker = FeedloopWorker(all_queues(), connection=get_redis(app), app=app)
+    worker.subscribe()
+    listener = worker.pubsub_thread
+    assert listener is not None and listener.is_alive()
+    time.sleep(0.3)  # the listener is waiting for messages, as in a running worker
+    worker.pubsub.unsubscribe()
+    deadline = time.monotonic() + 5
+    while worker.pubsub.subscribed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # it has handled the unsubscribe and waits again
+    stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+    stopping.start()
+    stopping.join(timeout=15)
+    assert not stopping.is_alive(), "stopping the worker is still waiting for its listener thread"
+    assert not listener.is_alive()
