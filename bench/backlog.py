@@ -180,9 +180,10 @@ def main() -> None:
     raw = raw_encode_rate(comments[:2000])
     result = {"machine": machine(), "n": args.n, "per_s_1_worker": rates[1], "per_s_2_workers": rates[2],
               "scaling_2_over_1": rates[2] / rates[1], "raw_encode_per_s": raw,
-              "share_of_raw_1_worker": rates[1] / raw}
+              "share_of_raw_1_worker": rates[1] / raw, "share_of_raw_2_workers": rates[2] / raw}
     print(f"scaling 2/1 workers: {result['scaling_2_over_1']:.2f}; raw encode {raw:.1f}/s in one process; "
-          f"1 worker reaches {result['share_of_raw_1_worker']:.2f} of it")
+          f"1 worker reaches {result['share_of_raw_1_worker']:.2f} of it, 2 workers "
+          f"{result['share_of_raw_2_workers']:.2f}")
     print(json.dumps(result))
 
 
