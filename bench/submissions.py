@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import shutil
+import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -146,10 +149,6 @@ end
 
 def wrk_rounds(base: str, args: argparse.Namespace) -> dict:
     """The same two routes driven by wrk, a C load generator that is not the bottleneck for /ping."""
-    import re
-    import subprocess
-    import tempfile
-
     totals = {"ping": [0, 0.0, 0], "submit": [0, 0.0, 0]}  # requests, seconds, non-2xx or socket errors
     with tempfile.TemporaryDirectory() as tmp:
         for name, script in _WRK_SCRIPTS.items():
